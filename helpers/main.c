@@ -1,0 +1,156 @@
+/* main.c - the one main() shared by the helpers.
+ *
+ * Built once per helper with -DHELPER_BACKEND=<name>_backend: it parses the
+ * options every helper has (-d, --realm, --help, -V), hands the rest to the
+ * backend, starts it, and runs the request loop until end of input.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "digest.h"
+#include "log.h"
+#include "loop.h"
+#include "secret.h"
+
+#ifndef HELPER_BACKEND
+#error "build with -DHELPER_BACKEND=<name>_backend"
+#endif
+
+extern const struct backend_ops HELPER_BACKEND;
+
+#define MAX_LONGOPTS 64
+
+enum { OPT_HELP = 0x100, OPT_VERSION, OPT_REALM };
+
+static const struct option common_longopts[] = {
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "realm", required_argument, NULL, OPT_REALM },
+	{ "debug", no_argument, NULL, 'd' },
+};
+
+static void
+usage(const struct backend_ops *ops, bool h_is_help)
+{
+	printf("Usage: %s %s\n"
+	    "Answers Squid digest authentication lookups: reads \"user\":\"realm\" lines\n"
+	    "on standard input and replies OK ha1=\"...\", ERR or BH on standard output.\n"
+	    "\nOptions:\n%s"
+	    "  --realm R      answer only for realm R (repeatable); any other realm\n"
+	    "                 is ERR without a lookup\n"
+	    "  -d, --debug    debug lines on stderr (never a password or an HA1)\n"
+	    "  %s     print this help and exit\n"
+	    "  -V, --version  print the version and exit\n"
+	    "\nSee the %s(8) manual page.\n",
+	    log_progname(), ops->usage, ops->options_help,
+	    h_is_help ? "-h, --help" : "    --help", log_progname());
+}
+
+/* File descriptors 0-2 must be open, so that nothing we open later becomes
+ * stdout by accident and receives protocol bytes or logs. */
+static void
+sanitise_stdfds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct backend_ops *ops = &HELPER_BACKEND;
+	struct option longopts[MAX_LONGOPTS + 1];
+	char shortopts[128];
+	char err[1024] = "";
+	const char **realms;
+	size_t nlong = 0, nrealms = 0, i;
+	struct loop_config cfg;
+	bool h_is_help;
+	void *ctx = NULL;
+	int opt, rc;
+
+	sanitise_stdfds();
+	log_init(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+
+	h_is_help = strchr(ops->shortopts, 'h') == NULL;
+	snprintf(shortopts, sizeof(shortopts), ":dV%s%s", h_is_help ? "h" : "",
+	    ops->shortopts);
+	for (i = 0; i < sizeof(common_longopts) / sizeof(common_longopts[0]); i++)
+		longopts[nlong++] = common_longopts[i];
+	for (i = 0; ops->longopts != NULL && ops->longopts[i].name != NULL &&
+	    nlong < MAX_LONGOPTS; i++)
+		longopts[nlong++] = ops->longopts[i];
+	memset(&longopts[nlong], 0, sizeof(longopts[nlong]));
+
+	realms = xcalloc((size_t)argc + 1, sizeof(*realms));
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const char *why = NULL;
+
+		switch (opt) {
+		case 'd':
+			log_set_debug(true);
+			break;
+		case 'V':
+		case OPT_VERSION:
+			printf("%s (%s) %s\n", log_progname(), PACKAGE_NAME,
+			    PACKAGE_VERSION);
+			return 0;
+		case OPT_HELP:
+			usage(ops, h_is_help);
+			return 0;
+		case OPT_REALM:
+			if (*optarg == '\0')
+				log_fatal("--realm needs a non-empty realm");
+			realms[nrealms++] = optarg;
+			break;
+		case ':':
+			if (optopt > 0 && optopt < 0x100)
+				log_fatal("option -%c needs a value (see --help)", optopt);
+			log_fatal("option %s needs a value (see --help)", argv[optind - 1]);
+		case '?':
+			if (optopt)
+				log_fatal("unknown option -%c (see --help)", optopt);
+			log_fatal("unknown option %s (see --help)", argv[optind - 1]);
+		default:
+			if (opt == 'h' && h_is_help) {
+				usage(ops, h_is_help);
+				return 0;
+			}
+			if (ops->option(opt, optarg, &why) < 0)
+				log_fatal("option -%c: %s", opt, why);
+			break;
+		}
+	}
+
+	if (digest_check(digest_alg_md5(), &(const char *){ NULL }) < 0)
+		log_fatal("MD5 is not available from OpenSSL (FIPS mode?); digest authentication needs it");
+
+	if (ops->init(&ctx, argc - optind, argv + optind, err, sizeof(err)) < 0)
+		log_fatal("%s", err);
+
+	cfg = (struct loop_config){
+		.in_fd = STDIN_FILENO,
+		.out_fd = STDOUT_FILENO,
+		.realms = realms,
+		.nrealms = nrealms,
+	};
+	rc = loop_run(ops, ctx, &cfg);
+	ops->fini(&ctx);
+	digest_cleanup();
+	free(realms);
+	return rc == 0 ? 0 : 1;
+}

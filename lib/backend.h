@@ -1,0 +1,73 @@
+/* backend.h - what a store must provide to become a digest helper.
+ *
+ * One backend per program; each exports one const struct backend_ops.
+ * The shared main() (helpers/main.c) parses the common options, hands the
+ * backend its own, calls init, runs the request loop, and calls fini.
+ *
+ * Three outcomes, never two (SPEC section 3):
+ *   BACKEND_FOUND      the store answered with an HA1          -> OK
+ *   BACKEND_NOT_FOUND  the store answered: no such user/realm  -> ERR
+ *   BACKEND_FAIL       could not tell (store unreachable ...)  -> BH
+ */
+#ifndef DH_BACKEND_H
+#define DH_BACKEND_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "digest.h"
+
+enum backend_result {
+	BACKEND_FAIL = -1,
+	BACKEND_NOT_FOUND = 0,
+	BACKEND_FOUND = 1,
+};
+
+/* One lookup.  Strings point into the request line and are not
+ * NUL-terminated; they never contain NUL or a line break. */
+struct backend_query {
+	const char *user;
+	size_t user_len;
+	const char *realm;
+	size_t realm_len;
+	const char *extras;		/* Squid key_extras, may be empty */
+	size_t extras_len;
+	const struct digest_alg *alg;	/* MD5 for Squid */
+};
+
+struct backend_ops {
+	const char *name;		/* "file": used in messages */
+	const char *usage;		/* synopsis after the program name */
+	const char *options_help;	/* backend option lines for --help */
+
+	/* Backend short options for getopt (e.g. "c"), and long ones (may be
+	 * NULL).  When shortopts contains 'h', -h is the backend's and help
+	 * is only --help (digest_ldap_auth, as in Squid). */
+	const char *shortopts;
+	const struct option *longopts;
+
+	/* Take one backend option.  Returns 0, or -1 with *err_r set to a
+	 * static message. */
+	int (*option)(int opt, const char *arg, const char **err_r);
+
+	/* Start the backend with the positional arguments left after the
+	 * options.  Returns 0 and sets *ctx_r, or -1 with a message in err_r
+	 * (errlen bytes) for the one-line start-up error. */
+	int (*init)(void **ctx_r, int argc, char **argv, char *err_r,
+	    size_t errlen);
+
+	/* Called by the loop before each batch of requests (and so before a
+	 * lone request): the place for cheap reload checks.  May be NULL. */
+	void (*tick)(void *ctx);
+
+	/* Look a user up.  On BACKEND_FOUND, ha1_r (DIGEST_HEX_MAX + 1 bytes)
+	 * holds the lowercase hex HA1 for q->alg.  On BACKEND_FAIL, *err_r is
+	 * a static reason for the BH reply.  Must not print secrets. */
+	enum backend_result (*lookup)(void *ctx, const struct backend_query *q,
+	    char *ha1_r, const char **err_r);
+
+	/* Release everything, wiping secrets; clears *ctx. */
+	void (*fini)(void **ctx);
+};
+
+#endif

@@ -1,0 +1,39 @@
+/* loop.h - the request loop: read lines, dispatch to a backend, reply.
+ *
+ * Input is read into a bounded buffer and cut at LF.  Replies are gathered
+ * in an output buffer and written whole; the buffer is flushed before the
+ * loop blocks on input, so a lone request is answered at once while a
+ * burst is answered in few writes.  Every request line gets exactly one
+ * reply.  Lookups run one at a time, answered in order; a backend that can
+ * keep lookups in flight will get a submit/complete pair here, and replies
+ * carrying channel IDs may then leave out of order.
+ */
+#ifndef DH_LOOP_H
+#define DH_LOOP_H
+
+#include <stddef.h>
+
+#include "backend.h"
+
+struct loop_config {
+	int in_fd;
+	int out_fd;
+	/* --realm values: when nrealms > 0 any other realm is ERR without a
+	 * lookup.  Owned by the caller. */
+	const char *const *realms;
+	size_t nrealms;
+};
+
+/* Run until end of input.  Returns 0 at end of input, -1 when reading or
+ * writing failed (already logged). */
+int loop_run(const struct backend_ops *ops, void *ctx,
+    const struct loop_config *cfg);
+
+/* Answer one request line (no LF) into out: the whole per-line path,
+ * exposed for the in-process benchmark and the unit tests. */
+struct obuf;
+void loop_handle_line(const struct backend_ops *ops, void *ctx,
+    const struct loop_config *cfg, const char *line, size_t len,
+    struct obuf *out);
+
+#endif

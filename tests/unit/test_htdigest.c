@@ -1,0 +1,119 @@
+/* test_htdigest.c - the password-file parser (SPEC section 4). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "htdigest.h"
+#include "secret.h"
+#include "tap.h"
+
+static struct htdigest_table *
+load_n(const char *text, size_t len, bool ha1, struct htdigest_stats *st)
+{
+	return htdigest_parse(xmemdup0(text, len), len, ha1, "test", st);
+}
+
+#define load(text, ha1, st) load_n(text, sizeof(text) - 1, ha1, st)
+
+static const char *
+get(struct htdigest_table *t, const char *user, const char *realm, char kind_r[2])
+{
+	static char out[256];
+	struct htdigest_value v;
+
+	if (!htdigest_lookup(t, user, strlen(user), realm, strlen(realm), &v))
+		return "(none)";
+	memcpy(out, v.p, v.n);
+	out[v.n] = '\0';
+	kind_r[0] = v.kind == HTDIGEST_HA1 ? 'H' : 'P';
+	kind_r[1] = '\0';
+	return out;
+}
+
+int
+main(void)
+{
+	struct htdigest_stats st;
+	struct htdigest_table *t;
+	char k[2] = "";
+
+	t = load("# comment\n"
+	    "\n"
+	    " indented:ignored\n"
+	    "\tindented:ignored\n"
+	    "alice:secret\n"
+	    "alice:Special:other\n"
+	    "bob:R:pa:ss:word\n"
+	    "carol:R:{HHA1}0123456789ABCDEF0123456789abcdef\n"
+	    "dave:{HHA1}0123456789abcdef0123456789abcdef\n"
+	    "crlf:R:pw\r\n"
+	    "nocolon\n"
+	    ":nouser\n"
+	    "eve::pw\n"
+	    "frank:\n"
+	    "gina:R:{HHA1}abc\n"
+	    "alice:secret-again\n"
+	    "nul:R:p\0w\n"
+	    "last:R:pw", false, &st);
+	is_str(get(t, "alice", "Any", k), "secret", "realm-less plaintext for any realm");
+	is_str(k, "P", "  as plaintext");
+	is_str(get(t, "alice", "Special", k), "other", "realm-specific entry before realm-less");
+	is_str(get(t, "bob", "R", k), "pa:ss:word", "password runs to the end of the line");
+	is_str(get(t, "bob", "Other", k), "(none)", "realm-specific entry only for its realm");
+	is_str(get(t, "carol", "R", k), "0123456789ABCDEF0123456789abcdef", "{HHA1} without -c");
+	is_str(k, "H", "  as an HA1");
+	is_str(get(t, "dave", "X", k), "0123456789abcdef0123456789abcdef", "realm-less {HHA1}");
+	is_str(get(t, "crlf", "R", k), "pw", "trailing CR dropped");
+	is_str(get(t, " indented", "R", k), "(none)", "indented line ignored");
+	is_str(get(t, "gina", "R", k), "(none)", "short {HHA1} skipped");
+	is_str(get(t, "last", "R", k), "pw", "last line without newline parsed");
+	is_str(get(t, "nobody", "R", k), "(none)", "unknown user");
+	ok(!st.complete, "a file without a final newline is reported incomplete");
+	/* nocolon, :nouser, eve::pw, frank:, gina, the NUL line */
+	ok(st.skipped == 6, "six bad lines skipped (got %zu)", st.skipped);
+	ok(st.duplicates == 1, "one duplicate (got %zu)", st.duplicates);
+	is_str(get(t, "alice", "Any", k), "secret", "first duplicate wins");
+	ok(st.entries == 7, "seven entries (got %zu)", st.entries);
+	htdigest_free(&t);
+	ok(t == NULL, "free clears the pointer");
+
+	t = load("u:R:0123456789abcdef0123456789abcdef\n"
+	    "plain:R:not-a-hash\n"
+	    "short:R:0123\n"
+	    "v:0123456789abcdef0123456789abcdef\n", true, &st);
+	is_str(get(t, "u", "R", k), "0123456789abcdef0123456789abcdef", "-c: htdigest line");
+	is_str(k, "H", "  as an HA1");
+	is_str(get(t, "plain", "R", k), "(none)", "-c: plaintext refused");
+	is_str(get(t, "v", "Z", k), "0123456789abcdef0123456789abcdef", "-c: user:HA1 for any realm");
+	ok(st.skipped == 2 && st.complete, "-c: two bad lines, file complete");
+	htdigest_free(&t);
+
+	t = load("", false, &st);
+	ok(st.entries == 0 && st.complete, "empty file: no entries, complete");
+	is_str(get(t, "a", "b", k), "(none)", "empty table answers nothing");
+	htdigest_free(&t);
+
+	/* A big generated table: every user found, none invented. */
+	{
+		size_t n = 50000, i, cap = n * 40, len = 0, missing = 0;
+		char *buf = xmalloc(cap), user[32];
+
+		for (i = 0; i < n; i++)
+			len += (size_t)snprintf(buf + len, cap - len, "user%zu:R:pw%zu\n", i, i);
+		t = htdigest_parse(buf, len, false, "big", &st);
+		for (i = 0; i < n; i++) {
+			char want[32];
+
+			snprintf(user, sizeof(user), "user%zu", i);
+			snprintf(want, sizeof(want), "pw%zu", i);
+			if (strcmp(get(t, user, "R", k), want) != 0)
+				missing++;
+		}
+		ok(missing == 0 && st.entries == n, "50000 entries all found (%zu wrong)", missing);
+		is_str(get(t, "user50000", "R", k), "(none)", "user past the end not found");
+		htdigest_free(&t);
+	}
+	return done_testing();
+}

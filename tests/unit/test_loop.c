@@ -1,0 +1,197 @@
+/* test_loop.c - the request loop with a fake backend: one reply per line,
+ * over-long and NUL lines, the --realm filter, flushing before blocking. */
+#include "config.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "log.h"
+#include "loop.h"
+#include "proto.h"
+#include "secret.h"
+#include "tap.h"
+
+/* "known" is found, "broken" cannot be told, everything else is unknown. */
+static enum backend_result
+fake_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
+    const char **err_r)
+{
+	(void)ctx;
+	if (q->user_len == 5 && memcmp(q->user, "known", 5) == 0) {
+		strcpy(ha1_r, "0123456789abcdef0123456789abcdef");
+		return BACKEND_FOUND;
+	}
+	if (q->user_len == 6 && memcmp(q->user, "broken", 6) == 0) {
+		*err_r = "store \"down\"\nreally";
+		return BACKEND_FAIL;
+	}
+	return BACKEND_NOT_FOUND;
+}
+
+static const struct backend_ops fake = {
+	.name = "fake", .usage = "", .options_help = "", .shortopts = "",
+	.lookup = fake_lookup,
+};
+
+/* Run the loop over input; return its output (malloc'd). */
+static char *
+run(const char *in, size_t inlen, const char *const *realms, size_t nrealms)
+{
+	FILE *fi = tmpfile(), *fo = tmpfile();
+	struct loop_config cfg = { .realms = realms, .nrealms = nrealms };
+	char *out;
+	long n;
+
+	fwrite(in, 1, inlen, fi);
+	fflush(fi);
+	rewind(fi);
+	cfg.in_fd = fileno(fi);
+	cfg.out_fd = fileno(fo);
+	ok(loop_run(&fake, NULL, &cfg) == 0, "loop ends cleanly at end of input");
+	n = lseek(cfg.out_fd, 0, SEEK_END);
+	out = xmalloc((size_t)n + 1);
+	pread(cfg.out_fd, out, (size_t)n, 0);
+	out[n] = '\0';
+	fclose(fi);
+	fclose(fo);
+	return out;
+}
+
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void
+lone_request_flushed(void)
+{
+	int in[2], out[2];
+	pid_t pid;
+	struct pollfd pfd;
+	char buf[256];
+	ssize_t n;
+
+	if (pipe(in) < 0 || pipe(out) < 0) {
+		ok(0, "pipes");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct loop_config cfg = { .in_fd = in[0], .out_fd = out[1] };
+
+		close(in[1]);
+		close(out[0]);
+		_exit(loop_run(&fake, NULL, &cfg) == 0 ? 0 : 1);
+	}
+	close(in[0]);
+	close(out[1]);
+	(void)!write(in[1], "9 \"known\":\"r\"\n", 14);
+	pfd = (struct pollfd){ .fd = out[0], .events = POLLIN };
+	ok(poll(&pfd, 1, 5000) == 1, "a lone request is answered while input stays open");
+	n = read(out[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	is_str(buf, "9 OK ha1=\"0123456789abcdef0123456789abcdef\"\n", "  with the right reply");
+	close(in[1]);
+	n = read(out[0], buf, sizeof(buf));
+	ok(n == 0, "  and nothing else before exit");
+	close(out[0]);
+	waitpid(pid, NULL, 0);
+}
+
+int
+main(void)
+{
+	static const char *const realms[] = { "Good" };
+	char *out, *big;
+	size_t i, n, len;
+
+	log_init("test_loop");
+#define FIRST_INPUT "\"known\":\"r\"\n" \
+	    "1 \"nobody\":\"r\"\n" \
+	    "2 \"broken\":\"r\"\n" \
+	    "garbage\n" \
+	    "3 \"known\":\"r\" extra=1\r\n" \
+	    "\n" \
+	    "4 \"known\":\"r\0\"\n" \
+	    "5 \"known\":\"r\""
+	out = run(FIRST_INPUT, sizeof(FIRST_INPUT) - 1, NULL, 0);
+	is_str(out,
+	    "OK ha1=\"0123456789abcdef0123456789abcdef\"\n"
+	    "1 ERR message=\"No such user\"\n"
+	    "2 BH message=\"store 'down' really\"\n"
+	    "BH message=\"Invalid line received\"\n"
+	    "3 OK ha1=\"0123456789abcdef0123456789abcdef\"\n"
+	    "BH message=\"Invalid line received\"\n"
+	    "4 BH message=\"NUL byte in request\"\n"
+	    "5 OK ha1=\"0123456789abcdef0123456789abcdef\"\n",
+	    "each line gets its reply; last line without LF answered");
+	free(out);
+
+	/* Over-long lines: one BH each, the stream stays in step. */
+	len = 3 * PROTO_LINE_MAX + 100;
+	big = xmalloc(len * 2 + 200);
+	n = 0;
+	n += (size_t)sprintf(big + n, "\"known\":\"r\"\n");
+	memset(big + n, 'x', len);
+	n += len;
+	n += (size_t)sprintf(big + n, "\n\"nobody\":\"r\"\n");
+	memset(big + n, 'y', PROTO_LINE_MAX + 1);
+	n += PROTO_LINE_MAX + 1;
+	n += (size_t)sprintf(big + n, "\n");
+	memset(big + n, 'z', PROTO_LINE_MAX);
+	n += PROTO_LINE_MAX;
+	n += (size_t)sprintf(big + n, "\n\"known\":\"r\"\n");
+	out = run(big, n, NULL, 0);
+	is_str(out,
+	    "OK ha1=\"0123456789abcdef0123456789abcdef\"\n"
+	    "BH message=\"Request line too long\"\n"
+	    "ERR message=\"No such user\"\n"
+	    "BH message=\"Request line too long\"\n"
+	    "BH message=\"Invalid line received\"\n"
+	    "OK ha1=\"0123456789abcdef0123456789abcdef\"\n",
+	    "over-long lines get one BH each; a line at the limit is parsed");
+	free(out);
+	free(big);
+
+	/* --realm */
+#define REALM_INPUT "\"known\":\"Good\"\n\"known\":\"Bad\"\n7 \"known\":\"good\"\n"
+	out = run(REALM_INPUT, sizeof(REALM_INPUT) - 1, realms, 1);
+	is_str(out,
+	    "OK ha1=\"0123456789abcdef0123456789abcdef\"\n"
+	    "ERR message=\"Realm not accepted\"\n"
+	    "7 ERR message=\"Realm not accepted\"\n",
+	    "--realm: other realms are ERR, compared exactly");
+	free(out);
+
+	/* N in, N out */
+	n = 100000;
+	big = xmalloc(n * 32);
+	len = 0;
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(big + len, "%zu \"%s\":\"r\"\n", i,
+		    i % 10 ? "known" : "nobody");
+	out = run(big, len, NULL, 0);
+	ok(count_lines(out) == n, "100000 lines in, %zu replies out", count_lines(out));
+	{
+		char want[64];
+
+		sprintf(want, "\n99999 OK ha1=");
+		ok(strstr(out, want) != NULL, "  the last one in place");
+	}
+	free(out);
+	free(big);
+
+	lone_request_flushed();
+	return done_testing();
+}
