@@ -1,0 +1,51 @@
+# common.bash - shared by the bats suites.  Load with: load lib/common
+#
+# make check exports top_builddir and top_srcdir; when a suite is run by hand
+# (bats tests/x.bats from the source tree) they default to the tree itself.
+
+: "${top_srcdir:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+DFA="$top_builddir/digest_file_auth"
+SQUID_DFA=/usr/lib/squid/digest_file_auth
+
+# A server or tool the suite needs.  In CI (CI=true) a missing one is a
+# failure; run by hand without it, the test is skipped, loudly.
+require_cmd() {
+	local cmd=$1
+	if command -v "$cmd" >/dev/null 2>&1 || [ -x "$cmd" ]; then
+		return 0
+	fi
+	if [ -n "${CI:-}" ]; then
+		echo "FATAL: $cmd is required in CI but is not installed" >&2
+		return 1
+	fi
+	echo "######## SKIPPING: $cmd is not installed (install it: the README's test command does) ########" >&3
+	skip "$cmd is not installed"
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# md5hex STRING: lowercase hex MD5, computed independently of our code.
+md5hex() {
+	printf '%s' "$1" | md5sum | cut -d' ' -f1
+}
+
+# ask [helper args...] < requests: run our helper, stdout only.
+ask() {
+	"$DFA" "$@" 2>/dev/null
+}
+
+# Wait until a condition command succeeds, at most $1 seconds.
+wait_for() {
+	local t=$1; shift
+	local end=$((SECONDS + t))
+	while ! "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
