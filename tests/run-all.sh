@@ -1,0 +1,66 @@
+#!/bin/sh
+# run-all.sh - the whole test suite, as the README's second command and CI
+# run it: install what is missing, build with warnings as errors, run
+# make check (unit tests, bats suites, parity with Squid's helper, real
+# Squid end to end), run it again under AddressSanitizer+UBSan, then
+# make distcheck.  Builds go to _build/ so the source tree stays clean.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+start=$(date +%s)
+summary="$top/_build/summary.txt"
+
+sh tests/setup-debian.sh --test
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+mkdir -p _build
+: >"$summary"
+
+# count_results DIR LABEL: add the TAP totals of one make check to the summary
+count_results() {
+	awk -v label="$2" '
+		/^# PASS:/ { pass += $3 } /^# FAIL:/ { fail += $3 }
+		/^# XPASS:/ { fail += $3 } /^# ERROR:/ { fail += $3 }
+		/^# SKIP:/ { skip += $3 }
+		END { printf "%s %d %d %d\n", label, pass, fail, skip }' "$1/test-suite.log" >>"$summary"
+}
+
+run_check() {	# run_check NAME CONFIGURE-ARGS...
+	name=$1; shift
+	dir="_build/$name"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo "==> $name: configure $*"
+	(cd "$dir" && ../../configure -q "$@" >/dev/null)
+	echo "==> $name: make"
+	make -C "$dir" -j"$jobs" >/dev/null
+	echo "==> $name: make check"
+	if ! make -C "$dir" -j"$jobs" check; then
+		cat "$dir/test-suite.log" >&2 || true
+		count_results "$dir" "$name" || true
+		return 1
+	fi
+	count_results "$dir" "$name"
+}
+
+status=0
+run_check plain --enable-werror --with-sqlite --with-ldap || status=1
+run_check sanitize --enable-werror --with-sqlite --with-ldap \
+	CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	LDFLAGS='-fsanitize=address,undefined' || status=1
+
+if [ "$status" = 0 ]; then
+	echo "==> make distcheck"
+	make -C _build/plain -j"$jobs" distcheck >_build/distcheck.log 2>&1 || {
+		tail -50 _build/distcheck.log >&2
+		status=1
+	}
+	[ "$status" = 0 ] && echo "==> distcheck passed"
+fi
+
+end=$(date +%s)
+echo "==> done in $((end - start)) s"
+awk '{ p += $2; f += $3; s += $4; printf "    %-10s %d passed, %d failed, %d skipped\n", $1, $2, $3, $4 }
+	END { printf "tests: %d passed, %d failed, %d skipped\n", p, f + 0, s + 0 }' "$summary"
+exit "$status"

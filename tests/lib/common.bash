@@ -49,3 +49,12 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# refute_grep ARGS...: fail when grep finds a match (a bare "! grep" does not
+# fail a bats test: errexit ignores negated commands).
+refute_grep() {
+	if grep -q "$@"; then
+		echo "unexpected match: grep $*" >&2
+		return 1
+	fi
+}
