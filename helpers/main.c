@@ -108,9 +108,11 @@ main(int argc, char **argv)
 		case OPT_VERSION:
 			printf("%s (%s) %s\n", log_progname(), PACKAGE_NAME,
 			    PACKAGE_VERSION);
+			free(realms);
 			return 0;
 		case OPT_HELP:
 			usage(ops, h_is_help);
+			free(realms);
 			return 0;
 		case OPT_REALM:
 			if (*optarg == '\0')
@@ -128,6 +130,7 @@ main(int argc, char **argv)
 		default:
 			if (opt == 'h' && h_is_help) {
 				usage(ops, h_is_help);
+				free(realms);
 				return 0;
 			}
 			if (ops->option(opt, optarg, &why) < 0)

@@ -133,6 +133,12 @@ loop_handle_line(const struct backend_ops *ops, void *ctx,
 	secret_wipe(ha1, sizeof(ha1));
 }
 
+static void
+too_long(struct obuf *out, const char *line, size_t len)
+{
+	proto_reply_bh(out, line, proto_peek_id(line, len), "Request line too long");
+}
+
 int
 loop_run(const struct backend_ops *ops, void *ctx,
     const struct loop_config *cfg)
@@ -180,7 +186,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 			if (discarding)
 				discarding = false;	/* tail already answered */
 			else if (len > PROTO_LINE_MAX)
-				proto_reply_bh(&out, NULL, 0, "Request line too long");
+				too_long(&out, buf + start, len);
 			else
 				loop_handle_line(ops, ctx, cfg, buf + start, len, &out);
 			start += len + 1;
@@ -195,7 +201,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 			/* No LF within the limit: answer now, drop the rest of
 			 * the line as it arrives so the stream stays in step. */
 			if (!discarding)
-				proto_reply_bh(&out, NULL, 0, "Request line too long");
+				too_long(&out, buf, have);
 			discarding = true;
 			have = 0;
 		}

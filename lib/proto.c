@@ -35,6 +35,15 @@ parse_channel_id(const char *s, size_t len, struct proto_request *req)
 	return (int)i + 1;
 }
 
+size_t
+proto_peek_id(const char *line, size_t len)
+{
+	struct proto_request req;
+
+	memset(&req, 0, sizeof(req));
+	return parse_channel_id(line, len, &req) > 0 ? req.id_len : 0;
+}
+
 int
 proto_parse(const char *line, size_t len, struct proto_request *req_r,
     const char **why_r)

@@ -39,6 +39,11 @@ struct proto_request {
 int proto_parse(const char *line, size_t len, struct proto_request *req_r,
     const char **why_r);
 
+/* The channel ID at the start of a line that will not be parsed (an
+ * over-long one): its length, or 0 when the line has none.  The BH reply
+ * for such a line still reaches the right channel. */
+size_t proto_peek_id(const char *line, size_t len);
+
 /* A growable output buffer holding whole reply lines. */
 struct obuf {
 	char *p;

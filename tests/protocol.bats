@@ -119,14 +119,14 @@ IN
 	run ask "$PW" < <(
 		printf '1 "alice":"R"\n'
 		head -c 100000 /dev/zero | tr '\0' 'x'
-		printf '\n2 "alice":"R"\n"'
+		printf '\n2 "alice":"R"\n77 "'
 		head -c 20000 /dev/zero | tr '\0' 'u'
 		printf '":"R"\n3 "alice":"R"\n')
 	[ "${#lines[@]}" -eq 5 ]
 	[ "${lines[0]}" = "1 OK ha1=\"$HA_ALICE_R\"" ]
 	[ "${lines[1]}" = 'BH message="Request line too long"' ]
 	[ "${lines[2]}" = "2 OK ha1=\"$HA_ALICE_R\"" ]
-	[ "${lines[3]}" = 'BH message="Request line too long"' ]
+	[ "${lines[3]}" = '77 BH message="Request line too long"' ]
 	[ "${lines[4]}" = "3 OK ha1=\"$HA_ALICE_R\"" ]
 }
 

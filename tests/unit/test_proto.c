@@ -152,6 +152,10 @@ main(void)
 	bad("12 ", 3, "12", "channel id and space alone");
 	bad("-1 \"u\":\"r\"", 10, NULL, "negative channel id");
 
+	ok(proto_peek_id("12 xxxx", 7) == 2, "peek: channel id of an unparsed line");
+	ok(proto_peek_id("12xxxxx", 7) == 0, "peek: digits without a space are no id");
+	ok(proto_peek_id("\"u\":\"r\"", 7) == 0, "peek: no id");
+
 	replies();
 	fuzz();
 	return done_testing();
