@@ -238,13 +238,15 @@ htdigest_load(const char *path, bool ha1_mode, struct htdigest_table **t_r,
     size_t errlen)
 {
 	char *buf = NULL;
-	size_t cap, len = 0;
-	int fd;
+	size_t cap = 0, len = 0;
+	int fd, saved;
 
 	*t_r = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		snprintf(err_r, errlen, "cannot open %s: %s", path, strerror(errno));
+		saved = errno;
+		snprintf(err_r, errlen, "cannot open %s: %s", path, strerror(saved));
+		errno = saved;
 		return -1;
 	}
 	if (fstat(fd, st_r) < 0) {
@@ -253,6 +255,7 @@ htdigest_load(const char *path, bool ha1_mode, struct htdigest_table **t_r,
 	}
 	if (!S_ISREG(st_r->st_mode)) {
 		snprintf(err_r, errlen, "%s is not a regular file", path);
+		errno = EINVAL;
 		goto fail;
 	}
 	/* One read of the whole file; it may grow while we read. */
@@ -286,9 +289,11 @@ htdigest_load(const char *path, bool ha1_mode, struct htdigest_table **t_r,
 	*t_r = htdigest_parse(buf, len, ha1_mode, path, stats_r);
 	return 0;
 fail:
+	saved = errno;		/* callers compare it to tell repeats apart */
 	if (buf != NULL)
 		secret_free(buf, cap);
 	close(fd);
+	errno = saved;
 	return -1;
 }
 

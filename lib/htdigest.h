@@ -48,7 +48,7 @@ struct htdigest_table *htdigest_parse(char *buf, size_t len, bool ha1_mode,
 
 /* Read and parse a whole file.  On success returns 0, sets *t_r and fills
  * *st_r (from fstat of the file that was read, taken before reading).
- * On failure returns -1 with a one-line reason in err_r. */
+ * On failure returns -1 with a one-line reason in err_r and errno set. */
 int htdigest_load(const char *path, bool ha1_mode,
     struct htdigest_table **t_r, struct htdigest_stats *stats_r,
     struct stat *st_r, char *err_r, size_t errlen);

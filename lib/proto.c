@@ -9,7 +9,8 @@
 
 /* Parse "[digits SP]" at the start of the line.  Returns the number of
  * bytes taken (0 when the line has no channel ID), or -1 when the digits
- * are followed by a space but do not fit in 64 bits. */
+ * are followed by a space but do not fit in 64 bits (req->id is set then
+ * too, for the BH reply). */
 static int
 parse_channel_id(const char *s, size_t len, struct proto_request *req)
 {
@@ -20,6 +21,9 @@ parse_channel_id(const char *s, size_t len, struct proto_request *req)
 		i++;
 	if (i == 0 || i >= len || s[i] != ' ')
 		return 0;
+	/* Out of range: still an ID to echo, so the BH reaches its channel. */
+	req->id = s;
+	req->id_len = i;
 	if (i > PROTO_ID_MAX)
 		return -1;
 	for (size_t k = 0; k < i; k++) {
@@ -29,8 +33,6 @@ parse_channel_id(const char *s, size_t len, struct proto_request *req)
 			return -1;
 		v = v * 10 + d;
 	}
-	req->id = s;
-	req->id_len = i;
 	req->id_num = v;
 	return (int)i + 1;
 }
@@ -41,7 +43,8 @@ proto_peek_id(const char *line, size_t len)
 	struct proto_request req;
 
 	memset(&req, 0, sizeof(req));
-	return parse_channel_id(line, len, &req) > 0 ? req.id_len : 0;
+	(void)parse_channel_id(line, len, &req);
+	return req.id_len;
 }
 
 int

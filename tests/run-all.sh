@@ -13,6 +13,12 @@ start=$(date +%s)
 summary="$top/_build/summary.txt"
 
 sh tests/setup-debian.sh --test
+# The README's first command builds in the source tree; out-of-tree builds
+# need it clean again.
+if [ -f config.status ]; then
+	echo "==> cleaning the in-tree build (make distclean)"
+	make distclean >/dev/null 2>&1 || true
+fi
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 mkdir -p _build
 : >"$summary"

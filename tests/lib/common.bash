@@ -6,6 +6,8 @@
 : "${top_srcdir:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
+: "${PACKAGE_VERSION:=$(sed -n 's/^AC_INIT(\[digest-helpers\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")}"
+export PACKAGE_VERSION
 
 DFA="$top_builddir/digest_file_auth"
 SQUID_DFA=/usr/lib/squid/digest_file_auth

@@ -145,8 +145,8 @@ main(void)
 	bad("\"u\":\"r\0\"", 8, NULL, "NUL in realm");
 	bad("\"u\0\":\"r\"", 8, NULL, "NUL in user");
 	bad("1\0 \"u\":\"r\"", 10, NULL, "NUL in channel id");
-	bad("18446744073709551616 \"u\":\"r\"", 28, NULL, "channel id over 64 bits");
-	bad("123456789012345678901 \"u\":\"r\"", 29, NULL, "21-digit channel id");
+	bad("18446744073709551616 \"u\":\"r\"", 28, "18446744073709551616", "channel id over 64 bits");
+	bad("123456789012345678901 \"u\":\"r\"", 29, "123456789012345678901", "21-digit channel id");
 	bad("12a \"u\":\"r\"", 11, NULL, "channel id with a letter");
 	bad("12", 2, NULL, "channel id alone");
 	bad("12 ", 3, "12", "channel id and space alone");
