@@ -60,6 +60,11 @@ struct backend_ops {
 	 * lone request): the place for cheap reload checks.  May be NULL. */
 	void (*tick)(void *ctx);
 
+	/* Called by the loop when every request read so far is answered,
+	 * before it blocks for more: the place to end per-batch work (the
+	 * SQLite store ends its read transaction here).  May be NULL. */
+	void (*idle)(void *ctx);
+
 	/* Look a user up.  On BACKEND_FOUND, ha1_r (DIGEST_HEX_MAX + 1 bytes)
 	 * holds the lowercase hex HA1 for q->alg.  On BACKEND_FAIL, *err_r is
 	 * a static reason for the BH reply.  Must not print secrets. */

@@ -155,6 +155,8 @@ loop_run(const struct backend_ops *ops, void *ctx,
 		char *lf;
 
 		/* Everything complete is answered: flush before blocking. */
+		if (ops->idle != NULL)
+			ops->idle(ctx);
 		if (flush(cfg, &out) < 0) {
 			rc = -1;
 			break;

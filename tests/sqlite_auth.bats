@@ -1,0 +1,234 @@
+#!/usr/bin/env bats
+# digest_sqlite_auth (SPEC section 5): the default schema made by
+# digest_passwd, custom -q queries, locks, replacement on disk.
+
+load lib/common
+
+DSA="$top_builddir/digest_sqlite_auth"
+DPW="$top_builddir/digest_passwd"
+
+setup() {
+	require_cmd sqlite3
+	DB="$BATS_TEST_TMPDIR/users.db"
+	"$DPW" --sqlite "$DB" --init
+	printf 'wonderland\n' | "$DPW" -i --sqlite "$DB" "Realm" alice
+	printf 'builder\n' | "$DPW" -i --sqlite "$DB" "Realm" bob
+	printf 'other\n' | "$DPW" -i --sqlite "$DB" "Second Realm" alice
+	HA_ALICE=$(md5hex 'alice:Realm:wonderland')
+}
+
+sqlask() {
+	"$DSA" "$@" 2>/dev/null
+}
+
+one_line_error() {	# one_line_error PATTERN: status 1, one stderr line
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == "digest_sqlite_auth: "* ]]
+	[[ "${lines[0]}" == *$1* ]]
+}
+
+@test "known users get OK with their HA1 per realm; unknown users and realms ERR" {
+	run sqlask "$DB" <<'IN'
+"alice":"Realm"
+"alice":"Second Realm"
+1 "bob":"Realm"
+2 "bob":"Second Realm"
+"carol":"Realm"
+IN
+	[ "${lines[0]}" = "OK ha1=\"$HA_ALICE\"" ]
+	[ "${lines[1]}" = "OK ha1=\"$(md5hex 'alice:Second Realm:other')\"" ]
+	[ "${lines[2]}" = "1 OK ha1=\"$(md5hex 'bob:Realm:builder')\"" ]
+	[ "${lines[3]}" = '2 ERR message="No such user"' ]
+	[ "${lines[4]}" = 'ERR message="No such user"' ]
+}
+
+@test "a disabled user is ERR, and OK again once enabled" {
+	"$DPW" --sqlite "$DB" --disable Realm alice
+	run sqlask "$DB" <<<'"alice":"Realm"'
+	[ "$output" = 'ERR message="No such user"' ]
+	"$DPW" --sqlite "$DB" --enable Realm alice
+	run sqlask "$DB" <<<'"alice":"Realm"'
+	[ "$output" = "OK ha1=\"$HA_ALICE\"" ]
+}
+
+@test "SQL metacharacters in user and realm are data, never SQL" {
+	run sqlask "$DB" <<'IN'
+"x' OR 1=1 --":"Realm"
+"alice":"x' OR '1'='1"
+"alice' --":"Realm"
+"%":"Realm"
+IN
+	[ "${#lines[@]}" -eq 4 ]
+	for l in "${lines[@]}"; do [ "$l" = 'ERR message="No such user"' ]; done
+}
+
+@test "-q: an existing database used unchanged, :user and :realm bound" {
+	local other="$BATS_TEST_TMPDIR/legacy.db"
+	sqlite3 "$other" "CREATE TABLE accounts (login TEXT, domain TEXT, digest TEXT);
+		INSERT INTO accounts VALUES ('alice', 'Realm', '$HA_ALICE');
+		INSERT INTO accounts VALUES ('eve', 'Realm', '$(md5hex 'eve:Realm:x')');"
+	run sqlask -q 'SELECT digest FROM accounts WHERE login = :user AND domain = :realm' "$other" <<'IN'
+"alice":"Realm"
+"alice":"Other"
+"x' OR 1=1 --":"Realm"
+"eve' --":"Realm"
+IN
+	[ "${lines[0]}" = "OK ha1=\"$HA_ALICE\"" ]
+	[ "${lines[1]}" = 'ERR message="No such user"' ]
+	[ "${lines[2]}" = 'ERR message="No such user"' ]
+	[ "${lines[3]}" = 'ERR message="No such user"' ]
+	# the database is untouched by the helper
+	[ "$(sqlite3 "$other" 'SELECT count(*) FROM accounts')" = 2 ]
+}
+
+@test "-q: a query that may return several rows is ERR (ambiguous), logged" {
+	local other="$BATS_TEST_TMPDIR/dup.db"
+	sqlite3 "$other" "CREATE TABLE a (u TEXT, h TEXT);
+		INSERT INTO a VALUES ('alice', '$HA_ALICE'), ('alice', '$HA_ALICE');"
+	run "$DSA" -q 'SELECT h FROM a WHERE u = :user' "$other" <<<'"alice":"R"'
+	[[ "$output" == *"more than one row"* ]]
+	[[ "$output" == *'ERR message="No such user"'* ]]
+}
+
+@test "-q: a stored value that is not an HA1 is BH, logged without the value" {
+	local other="$BATS_TEST_TMPDIR/bad.db"
+	sqlite3 "$other" "CREATE TABLE a (u TEXT, h TEXT);
+		INSERT INTO a VALUES ('alice', 'plaintext-secret'), ('bob', NULL);"
+	run "$DSA" -q 'SELECT h FROM a WHERE u = :user' "$other" <<'IN'
+"alice":"R"
+"bob":"R"
+IN
+	[[ "$output" == *'BH message="Stored HA1 is malformed"'* ]]
+	[[ "$output" == *'ERR message="No such user"'* ]]
+	[[ "$output" != *plaintext-secret* ]]
+}
+
+@test "start-up errors: one line, exit 1" {
+	run "$DSA" -q 'SELEC digest FROM accounts' "$DB"
+	one_line_error "bad -q query"
+	run "$DSA" -q 'SELECT ha1, enabled FROM digest_users WHERE user = :user' "$DB"
+	one_line_error "returns 2 columns"
+	run "$DSA" -q 'SELECT ha1 FROM digest_users WHERE user = :user AND realm = :domain' "$DB"
+	one_line_error "only use the parameters :user and :realm"
+	run "$DSA" -q 'SELECT ha1 FROM digest_users WHERE realm = :realm' "$DB"
+	one_line_error "must use :user"
+	run "$DSA" -q "DELETE FROM digest_users WHERE user = :user RETURNING ha1" "$DB"
+	one_line_error "must only read"
+	run "$DSA" "$BATS_TEST_TMPDIR/missing.db"
+	one_line_error "cannot open"
+	printf 'not a database\n' >"$BATS_TEST_TMPDIR/junk"
+	run "$DSA" "$BATS_TEST_TMPDIR/junk"
+	one_line_error "not a database"
+	sqlite3 "$BATS_TEST_TMPDIR/empty.db" 'CREATE TABLE x (y)'
+	run "$DSA" "$BATS_TEST_TMPDIR/empty.db"
+	one_line_error "--init"
+	run "$DSA"
+	one_line_error "no database file"
+	# nothing was deleted by the refused DELETE
+	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM digest_users')" = 3 ]
+}
+
+@test "a schema newer than the helper knows is refused at start" {
+	sqlite3 "$DB" 'UPDATE schema_version SET version = 99'
+	run "$DSA" "$DB"
+	one_line_error "schema version 99 is newer"
+}
+
+@test "the database is opened read-only" {
+	"$DSA" "$DB" <<<'"alice":"Realm"' >/dev/null 2>&1
+	run "$DSA" -q "SELECT ha1 FROM digest_users WHERE user = :user; DELETE FROM digest_users" "$DB" <<<'"alice":"Realm"'
+	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM digest_users')" = 3 ]
+}
+
+@test "a writer holding an exclusive lock for 2.5 s: replies are OK or BH, never ERR" {
+	local ready="$BATS_TEST_TMPDIR/locked"
+	python3 - "$DB" "$ready" <<'PY' &
+import sqlite3, sys, time, pathlib
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+pathlib.Path(sys.argv[2]).touch()
+time.sleep(2.5)
+c.execute("COMMIT")
+PY
+	local locker=$!
+	wait_for 10 test -e "$ready"
+	# one request every 0.2 s for 4 s, while the lock is held and after
+	for i in $(seq 20); do printf '%d "alice":"Realm"\n' "$i"; sleep 0.2; done |
+		"$DSA" "$DB" >"$BATS_TEST_TMPDIR/out" 2>/dev/null
+	wait "$locker"
+	run cat "$BATS_TEST_TMPDIR/out"
+	[ "${#lines[@]}" -eq 20 ]
+	refute_grep ERR "$BATS_TEST_TMPDIR/out"
+	grep -q '^1 BH message="Database is locked"$' "$BATS_TEST_TMPDIR/out"
+	grep -q "^20 OK ha1=\"$HA_ALICE\"\$" "$BATS_TEST_TMPDIR/out"
+	[ "$(grep -Evc '^[0-9]+ (OK ha1="'"$HA_ALICE"'"|BH message="Database is locked")$' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+}
+
+@test "a database replaced on disk by rename is reopened; a deleted one keeps serving" {
+	coproc H { exec "$DSA" "$DB" 2>"$BATS_TEST_TMPDIR/err"; }
+	q() {
+		local r=TIMEOUT
+		printf '"alice":"Realm"\n' >&"${H[1]}"
+		read -r -t 5 r <&"${H[0]}" || true
+		printf '%s' "$r"
+	}
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	local new="$BATS_TEST_TMPDIR/new.db"
+	"$DPW" --sqlite "$new" --init
+	printf 'changed\n' | "$DPW" -i --sqlite "$new" Realm alice
+	mv "$new" "$DB"
+	local want="OK ha1=\"$(md5hex 'alice:Realm:changed')\"" got end=$((SECONDS + 5))
+	while got=$(q); [ "$got" != "$want" ]; do
+		[ "$SECONDS" -lt "$end" ] || { echo "got $got" >&2; false; }
+		[ "$got" = "OK ha1=\"$HA_ALICE\"" ]	# the old answer until then
+		sleep 0.2
+	done
+	grep -q 'was replaced; reopened it' "$BATS_TEST_TMPDIR/err"
+	rm "$DB"
+	sleep 1.2
+	[ "$(q)" = "$want" ]
+	kill "$H_PID"
+}
+
+@test "a replacement that is not a valid store is refused; the old one keeps serving" {
+	coproc H { exec "$DSA" "$DB" 2>"$BATS_TEST_TMPDIR/err"; }
+	q() {
+		local r=TIMEOUT
+		printf '"alice":"Realm"\n' >&"${H[1]}"
+		read -r -t 5 r <&"${H[0]}" || true
+		printf '%s' "$r"
+	}
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	printf 'garbage\n' >"$BATS_TEST_TMPDIR/garbage"
+	mv "$BATS_TEST_TMPDIR/garbage" "$DB"
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+		sleep 0.2
+	done
+	[ "$(grep -c 'still serving from the database opened before' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	kill "$H_PID"
+}
+
+@test "N lines in, N replies out; --realm filters; -d shows no HA1" {
+	python3 -c '
+for i in range(5000):
+    print(f"{i} \"{\"alice\" if i % 3 else \"nobody\"}\":\"{\"Realm\" if i % 5 else \"Second Realm\"}\"")
+' >"$BATS_TEST_TMPDIR/req"
+	"$DSA" -d --realm Realm "$DB" <"$BATS_TEST_TMPDIR/req" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 5000 ]
+	diff <(cut -d' ' -f1 "$BATS_TEST_TMPDIR/req") <(cut -d' ' -f1 "$BATS_TEST_TMPDIR/out")
+	grep -q '^5 ERR message="Realm not accepted"$' "$BATS_TEST_TMPDIR/out"
+	grep -q "^1 OK ha1=\"$HA_ALICE\"\$" "$BATS_TEST_TMPDIR/out"
+	grep -q '^3 ERR message="No such user"$' "$BATS_TEST_TMPDIR/out"
+	refute_grep "$HA_ALICE" "$BATS_TEST_TMPDIR/err"
+	refute_grep wonderland "$BATS_TEST_TMPDIR/err"
+}
+
+@test "--help and -V" {
+	run "$DSA" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-q SQL"* ]]
+	run "$DSA" -V
+	[ "$output" = "digest_sqlite_auth (digest-helpers) $PACKAGE_VERSION" ]
+}
