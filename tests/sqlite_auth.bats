@@ -138,7 +138,13 @@ IN
 @test "the database is opened read-only" {
 	"$DSA" "$DB" <<<'"alice":"Realm"' >/dev/null 2>&1
 	run "$DSA" -q "SELECT ha1 FROM digest_users WHERE user = :user; DELETE FROM digest_users" "$DB" <<<'"alice":"Realm"'
+	one_line_error "single statement"
+	run "$DSA" -q "SELECT ha1 FROM digest_users WHERE user = :user;  " "$DB" <<<'"alice":"Realm"'
+	[ "$output" = "OK ha1=\"$HA_ALICE\"" ]
+	# and a lookup cannot write: the connection is read-only
+	run "$DSA" -q "SELECT ha1 FROM digest_users WHERE user = :user AND (SELECT count(*) FROM pragma_user_version) > 0" "$DB" <<<'"alice":"Realm"'
 	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM digest_users')" = 3 ]
+	[ "$(stat -c %Y "$DB")" = "$(stat -c %Y "$DB")" ]
 }
 
 @test "a writer holding an exclusive lock for 2.5 s: replies are OK or BH, never ERR" {

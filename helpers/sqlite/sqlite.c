@@ -197,6 +197,7 @@ db_open(struct sqlite_db *d, const char *path, const char *query, char *err,
     size_t errlen)
 {
 	struct stat st;
+	const char *tail = NULL;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -226,11 +227,16 @@ db_open(struct sqlite_db *d, const char *path, const char *query, char *err,
 	if (query == NULL && check_schema(d, path, err, errlen) < 0)
 		goto fail;
 	rc = sqlite3_prepare_v3(d->db, query != NULL ? query : SQLSCHEMA_LOOKUP,
-	    -1, SQLITE_PREPARE_PERSISTENT, &d->stmt, NULL);
+	    -1, SQLITE_PREPARE_PERSISTENT, &d->stmt, &tail);
 	if (rc != SQLITE_OK || d->stmt == NULL) {
 		snprintf(err, errlen, "%s: %s: %s", path,
 		    query != NULL ? "bad -q query" : "cannot prepare the lookup",
 		    rc == SQLITE_OK ? "empty query" : sqlite3_errmsg(d->db));
+		goto fail;
+	}
+	tail += strspn(tail, " \t\r\n;");
+	if (*tail != '\0') {
+		snprintf(err, errlen, "bad -q query: it must be a single statement");
 		goto fail;
 	}
 	if (check_query(d, query != NULL, err, errlen) < 0)
