@@ -6,6 +6,8 @@
 # channel IDs):
 #   C: auth_param digest program $DFA -c ha1.txt   (htdigest-style HA1 file)
 #   P: auth_param digest program $DFA plain.txt    (plaintext, without -c)
+#   S: auth_param digest program digest_sqlite_auth users.db (made with
+#      digest_passwd --sqlite)
 # Each file ends with a {HHA1} entry.  Everything lives in a private
 # directory under /tmp that Squid's user (proxy) can reach; only the
 # processes started here are stopped at the end, by PID.
@@ -42,11 +44,12 @@ stop_pid() {
 stop_all() {
 	# SIGINT both Squids first, so their shutdowns overlap
 	local p
-	for p in "${SQUID_C_PID:-}" "${SQUID_P_PID:-}"; do
+	for p in "${SQUID_C_PID:-}" "${SQUID_P_PID:-}" "${SQUID_S_PID:-}"; do
 		[ -z "$p" ] || kill -INT "$p" 2>/dev/null || true
 	done
 	stop_pid "${SQUID_C_PID:-}" INT
 	stop_pid "${SQUID_P_PID:-}" INT
+	stop_pid "${SQUID_S_PID:-}" INT
 	stop_pid "${ORIGIN_PID:-}" TERM
 }
 
@@ -114,7 +117,12 @@ squid_failed() {
 setup_file() {
 	require_cmd squid
 	require_cmd curl
-	[ -x "$DFA" ] || { echo "$DFA is not built"; return 1; }
+	DSA="$top_builddir/digest_sqlite_auth"
+	DPW="$top_builddir/digest_passwd"
+	local b
+	for b in "$DFA" "$DSA" "$DPW"; do
+		[ -x "$b" ] || { echo "$b is not built"; return 1; }
+	done
 
 	W=$(mktemp -d /tmp/dfa-e2e.XXXXXX)
 	chmod 755 "$W"
@@ -122,11 +130,13 @@ setup_file() {
 
 	# Squid runs helpers as proxy: it must be able to run ours.
 	HELPER=$DFA
+	SQL_HELPER=$DSA
 	if [ "$(id -u)" = 0 ] && ! runuser -u proxy -- test -x "$DFA" 2>/dev/null; then
 		mkdir "$W/bin"
-		cp "$DFA" "$W/bin/digest_file_auth"
-		chmod 755 "$W/bin" "$W/bin/digest_file_auth"
+		cp "$DFA" "$DSA" "$W/bin/"
+		chmod 755 "$W/bin" "$W/bin/digest_file_auth" "$W/bin/digest_sqlite_auth"
 		HELPER="$W/bin/digest_file_auth"
+		SQL_HELPER="$W/bin/digest_sqlite_auth"
 	fi
 
 	# The origin serves one file, so a 200 can be told from a Squid page.
@@ -153,10 +163,17 @@ setup_file() {
 		echo "frank:Other Realm:frank-pw"
 		echo "gina:{HHA1}$(md5hex "gina:$REALM:gina-pw")"
 	} >"$W/plain.txt"
+	# SQLite store made by our admin tool: one user, one disabled user,
+	# one user of another realm only.
+	"$DPW" --sqlite "$W/users.db" --init
+	printf 'hana pw\n' | "$DPW" -i --sqlite "$W/users.db" "$REALM" hana
+	printf 'ivan-pw\n' | "$DPW" -i --sqlite "$W/users.db" "$REALM" ivan
+	"$DPW" --sqlite "$W/users.db" --disable "$REALM" ivan
+	printf 'judy-pw\n' | "$DPW" -i --sqlite "$W/users.db" "Other Realm" judy
 	if [ "$(id -u)" = 0 ]; then
 		chown proxy:proxy "$W"
-		chown root:proxy "$W/ha1.txt" "$W/plain.txt"
-		chmod 640 "$W/ha1.txt" "$W/plain.txt"
+		chown root:proxy "$W/ha1.txt" "$W/plain.txt" "$W/users.db"
+		chmod 640 "$W/ha1.txt" "$W/plain.txt" "$W/users.db"
 	fi
 
 	ORIGIN_PORT=$(free_port)
@@ -164,18 +181,23 @@ setup_file() {
 	while [ "$PORT_C" = "$ORIGIN_PORT" ]; do PORT_C=$(free_port); done
 	PORT_P=$(free_port)
 	while [ "$PORT_P" = "$ORIGIN_PORT" ] || [ "$PORT_P" = "$PORT_C" ]; do PORT_P=$(free_port); done
-	export ORIGIN_PORT PORT_C PORT_P
+	PORT_S=$(free_port)
+	while [ "$PORT_S" = "$ORIGIN_PORT" ] || [ "$PORT_S" = "$PORT_C" ] || [ "$PORT_S" = "$PORT_P" ]; do PORT_S=$(free_port); done
+	export ORIGIN_PORT PORT_C PORT_P PORT_S
 
 	python3 -m http.server "$ORIGIN_PORT" --bind 127.0.0.1 --directory "$W/www" \
 		>"$W/origin.log" 2>&1 3>&- &
 	ORIGIN_PID=$!
 	write_conf C "$PORT_C" "$HELPER -c $W/ha1.txt"
 	write_conf P "$PORT_P" "$HELPER $W/plain.txt"
+	write_conf S "$PORT_S" "$SQL_HELPER $W/users.db"
 	squid -N -f "$W/squid-C.conf" >"$W/squid-C.out" 2>&1 3>&- &
 	SQUID_C_PID=$!
 	squid -N -f "$W/squid-P.conf" >"$W/squid-P.out" 2>&1 3>&- &
 	SQUID_P_PID=$!
-	export ORIGIN_PID SQUID_C_PID SQUID_P_PID
+	squid -N -f "$W/squid-S.conf" >"$W/squid-S.out" 2>&1 3>&- &
+	SQUID_S_PID=$!
+	export ORIGIN_PID SQUID_C_PID SQUID_P_PID SQUID_S_PID
 
 	if ! wait_for 20 origin_up; then
 		echo "origin http.server on port $ORIGIN_PORT did not come up:"
@@ -184,7 +206,7 @@ setup_file() {
 		return 1
 	fi
 	local n
-	for n in C P; do
+	for n in C P S; do
 		local pid_var="SQUID_${n}_PID" port_var="PORT_$n"
 		wait_for 20 ready_or_dead "${!pid_var}" "${!port_var}"
 		if ! alive "${!pid_var}" || [ "$(http_code "${!port_var}")" != 407 ]; then
@@ -207,6 +229,7 @@ teardown_file() {
 @test "e2e: without credentials Squid asks for them (407)" {
 	[ "$(http_code "$PORT_C")" = 407 ]
 	[ "$(http_code "$PORT_P")" = 407 ]
+	[ "$(http_code "$PORT_S")" = 407 ]
 }
 
 @test "e2e -c: user:realm:HA1 (htdigest) entry logs in, body is the origin's" {
@@ -282,6 +305,31 @@ teardown_file() {
 	[ "$output" = 407 ]
 }
 
+@test "e2e sqlite: a user made with digest_passwd logs in, body is the origin's" {
+	BODY="$BATS_TEST_TMPDIR/body"
+	run login "$PORT_S" hana 'hana pw'
+	[ "$output" = 200 ]
+	[ "$(cat "$BODY")" = "$TOKEN" ]
+	wait_for 5 grep -q ' TCP_MISS/200 .* hana HIER_DIRECT' "$W/access-S.log"
+}
+
+@test "e2e sqlite: wrong password, unknown, disabled and other-realm users are refused (407)" {
+	run login "$PORT_S" hana 'hana pw2'
+	[ "$output" = 407 ]
+	run login "$PORT_S" nobody 'hana pw'
+	[ "$output" = 407 ]
+	run login "$PORT_S" ivan ivan-pw
+	[ "$output" = 407 ]
+	run login "$PORT_S" judy judy-pw
+	[ "$output" = 407 ]
+}
+
+@test "e2e sqlite: enabling the disabled user lets it in, without restarting anything" {
+	"$DPW" --sqlite "$W/users.db" --enable "$REALM" ivan
+	run login "$PORT_S" ivan ivan-pw
+	[ "$output" = 200 ]
+}
+
 @test "e2e: parallel logins of many users (channel IDs in use) all get the right answer" {
 	local i d="$BATS_TEST_TMPDIR"
 	for i in 1 2 3; do
@@ -293,6 +341,8 @@ teardown_file() {
 		BODY=/dev/null login "$PORT_P" erin erin-pw >"$d/p-erin-$i" 3>&- &
 		BODY=/dev/null login "$PORT_P" gina 'wrong' >"$d/p-gina-$i" 3>&- &
 		BODY=/dev/null login "$PORT_P" "nobody$i" x >"$d/p-nobody-$i" 3>&- &
+		BODY=/dev/null login "$PORT_S" hana 'hana pw' >"$d/s-hana-$i" 3>&- &
+		BODY=/dev/null login "$PORT_S" "nobody$i" x >"$d/s-nobody-$i" 3>&- &
 	done
 	wait
 	for i in 1 2 3; do
@@ -304,6 +354,8 @@ teardown_file() {
 		[ "$(cat "$d/p-erin-$i")" = 200 ]
 		[ "$(cat "$d/p-gina-$i")" = 407 ]
 		[ "$(cat "$d/p-nobody-$i")" = 407 ]
+		[ "$(cat "$d/s-hana-$i")" = 200 ]
+		[ "$(cat "$d/s-nobody-$i")" = 407 ]
 	done
 }
 
@@ -312,10 +364,12 @@ teardown_file() {
 @test "e2e: no helper died or was killed, Squid is still up" {
 	alive "$SQUID_C_PID"
 	alive "$SQUID_P_PID"
+	alive "$SQUID_S_PID"
 	local bad
 	bad=$(grep -hiE 'digestauthenticator.*(exited|crash)|helper.*(unexpected|unrecoverable|too few)|FATAL|Sanitizer|runtime error:' \
-		"$W/cache-C.log" "$W/cache-P.log" || true)
+		"$W/cache-C.log" "$W/cache-P.log" "$W/cache-S.log" || true)
 	[ -z "$bad" ] || { head -n 20 <<<"$bad"; false; }
 	grep -q "Starting new digestauthenticator helpers" "$W/cache-C.log"
 	grep -q "Starting new digestauthenticator helpers" "$W/cache-P.log"
+	grep -q "Starting new digestauthenticator helpers" "$W/cache-S.log"
 }
