@@ -1,0 +1,3 @@
+/* lib/authz.c - placeholder, being written. */
+#include "config.h"
+typedef int dh_placeholder_authz;

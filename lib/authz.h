@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef DH_AUTHZ_H
+#define DH_AUTHZ_H
+#endif
