@@ -21,7 +21,14 @@ enum backend_result {
 	BACKEND_FAIL = -1,
 	BACKEND_NOT_FOUND = 0,
 	BACKEND_FOUND = 1,
+	BACKEND_PENDING = 2,	/* asynchronous: the answer comes later */
 };
+
+/* How an asynchronous backend hands a finished lookup back to the loop:
+ * token is the one given to start(); ha1 (FOUND) and err (FAIL) are only
+ * read during the call. */
+typedef void backend_done_fn(void *loop, unsigned token,
+    enum backend_result res, const char *ha1, const char *err);
 
 /* One lookup.  Strings point into the request line and are not
  * NUL-terminated; they never contain NUL or a line break. */
@@ -65,11 +72,29 @@ struct backend_ops {
 	 * SQLite store ends its read transaction here).  May be NULL. */
 	void (*idle)(void *ctx);
 
-	/* Look a user up.  On BACKEND_FOUND, ha1_r (DIGEST_HEX_MAX + 1 bytes)
+	/* Look a user up (synchronous backends).  On BACKEND_FOUND, ha1_r (DIGEST_HEX_MAX + 1 bytes)
 	 * holds the lowercase hex HA1 for q->alg.  On BACKEND_FAIL, *err_r is
 	 * a static reason for the BH reply.  Must not print secrets. */
 	enum backend_result (*lookup)(void *ctx, const struct backend_query *q,
 	    char *ha1_r, const char **err_r);
+
+	/* Asynchronous lookups (all NULL for a synchronous backend).
+	 *
+	 * start() begins a lookup: it returns BACKEND_PENDING and later
+	 * reports through dispatch(), or answers at once like lookup().
+	 * max_inflight() is how many lookups may be pending at once (-j);
+	 * lines with channel IDs use that many, lines without one are run
+	 * one at a time so their replies keep the order of the requests.
+	 * event_fd() is a descriptor to poll for input (-1: none right now),
+	 * next_timeout_ms() the time until a pending lookup times out (-1:
+	 * none), and dispatch() collects whatever finished or timed out,
+	 * calling done() once per finished token. */
+	enum backend_result (*start)(void *ctx, const struct backend_query *q,
+	    unsigned token, char *ha1_r, const char **err_r);
+	unsigned (*max_inflight)(void *ctx);
+	int (*event_fd)(void *ctx);
+	int (*next_timeout_ms)(void *ctx);
+	void (*dispatch)(void *ctx, backend_done_fn *done, void *loop);
 
 	/* Release everything, wiping secrets; clears *ctx. */
 	void (*fini)(void **ctx);

@@ -1,10 +1,20 @@
-/* loop.c - the request loop: read, dispatch, reply, flush. */
+/* loop.c - the request loop: read, dispatch, reply, flush.
+ *
+ * One event loop serves both kinds of backend.  A synchronous backend
+ * answers inside lookup(), so nothing is ever pending and the loop is:
+ * read a chunk, answer every complete line, flush, block for more.  An
+ * asynchronous backend (start/dispatch) may leave lookups pending; the
+ * loop then polls the backend's descriptor next to stdin and writes each
+ * reply as its lookup completes.  Lines with a channel ID may have up to
+ * max_inflight() lookups pending; a line without one waits for the lookup
+ * before it, so those replies keep the order of the requests.
+ */
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +30,25 @@
 /* Replies are written once this much is gathered even if more complete
  * lines are waiting, to bound memory on a huge burst. */
 #define LOOP_OBUF_FLUSH (64 * 1024)
+
+/* A lookup in flight: what its reply needs once the line is gone. */
+struct slot {
+	bool used;
+	bool ordered;			/* no channel ID: replies in order */
+	size_t id_len;
+	char id[PROTO_ID_MAX + 2];	/* may be one digit over (out of range) */
+};
+
+struct loop {
+	const struct backend_ops *ops;
+	void *ctx;
+	const struct loop_config *cfg;
+	struct obuf out;
+	struct slot *slots;
+	unsigned nslots;
+	unsigned inflight;
+	bool ordered_pending;		/* an ID-less lookup is in flight */
+};
 
 static int
 write_all(int fd, const char *p, size_t n)
@@ -86,6 +115,58 @@ debug_verdict(const struct proto_request *req, const char *verdict,
 	    verdict, why != NULL ? ": " : "", why != NULL ? why : "");
 }
 
+/* The one place a verdict becomes a reply line. */
+static void
+reply(struct obuf *out, const char *id, size_t id_len,
+    enum backend_result res, const char *ha1, const char *why)
+{
+	switch (res) {
+	case BACKEND_FOUND:
+		proto_reply_ok(out, id, id_len, ha1);
+		break;
+	case BACKEND_NOT_FOUND:
+		proto_reply_err(out, id, id_len, "No such user");
+		break;
+	default:
+		proto_reply_bh(out, id, id_len, why != NULL ? why : "Lookup failed");
+		break;
+	}
+}
+
+static const char *
+verdict_name(enum backend_result res)
+{
+	return res == BACKEND_FOUND ? "OK" :
+	    res == BACKEND_NOT_FOUND ? "ERR" : "BH";
+}
+
+/* Parse and check a line; fill q.  Returns false when the line was
+ * answered already (malformed, or a realm refused by --realm). */
+static bool
+prepare(const struct loop_config *cfg, const char *line, size_t len,
+    struct proto_request *req, struct backend_query *q, struct obuf *out)
+{
+	const char *why = NULL;
+
+	if (proto_parse(line, len, req, &why) < 0) {
+		log_debug("malformed request line: %s", why);
+		proto_reply_bh(out, req->id, req->id_len, why);
+		return false;
+	}
+	if (!realm_allowed(cfg, req->realm, req->realm_len)) {
+		debug_verdict(req, "ERR", "realm not in --realm list");
+		proto_reply_err(out, req->id, req->id_len, "Realm not accepted");
+		return false;
+	}
+	*q = (struct backend_query){
+		.user = req->user, .user_len = req->user_len,
+		.realm = req->realm, .realm_len = req->realm_len,
+		.extras = req->extras, .extras_len = req->extras_len,
+		.alg = digest_alg_md5(),
+	};
+	return true;
+}
+
 void
 loop_handle_line(const struct backend_ops *ops, void *ctx,
     const struct loop_config *cfg, const char *line, size_t len,
@@ -93,44 +174,77 @@ loop_handle_line(const struct backend_ops *ops, void *ctx,
 {
 	struct proto_request req;
 	struct backend_query q;
-	char ha1[DIGEST_HEX_MAX + 1];
+	char ha1[DIGEST_HEX_MAX + 1] = "";
 	const char *why = NULL;
-	enum backend_result rc;
+	enum backend_result res;
 
-	if (proto_parse(line, len, &req, &why) < 0) {
-		log_debug("malformed request line: %s", why);
-		proto_reply_bh(out, req.id, req.id_len, why);
+	if (!prepare(cfg, line, len, &req, &q, out))
 		return;
-	}
-	if (!realm_allowed(cfg, req.realm, req.realm_len)) {
-		debug_verdict(&req, "ERR", "realm not in --realm list");
-		proto_reply_err(out, req.id, req.id_len, "Realm not accepted");
-		return;
-	}
-	q = (struct backend_query){
-		.user = req.user, .user_len = req.user_len,
-		.realm = req.realm, .realm_len = req.realm_len,
-		.extras = req.extras, .extras_len = req.extras_len,
-		.alg = digest_alg_md5(),
-	};
-	ha1[0] = '\0';
-	rc = ops->lookup(ctx, &q, ha1, &why);
-	switch (rc) {
-	case BACKEND_FOUND:
-		debug_verdict(&req, "OK", NULL);
-		proto_reply_ok(out, req.id, req.id_len, ha1);
-		break;
-	case BACKEND_NOT_FOUND:
-		debug_verdict(&req, "ERR", NULL);
-		proto_reply_err(out, req.id, req.id_len, "No such user");
-		break;
-	default:
-		debug_verdict(&req, "BH", why);
-		proto_reply_bh(out, req.id, req.id_len,
-		    why != NULL ? why : "Lookup failed");
-		break;
-	}
+	res = ops->lookup(ctx, &q, ha1, &why);
+	debug_verdict(&req, verdict_name(res), res == BACKEND_FAIL ? why : NULL);
+	reply(out, req.id, req.id_len, res, ha1, why);
 	secret_wipe(ha1, sizeof(ha1));
+}
+
+/* An asynchronous lookup finished: reply, free its slot. */
+static void
+async_done(void *loopp, unsigned token, enum backend_result res,
+    const char *ha1, const char *why)
+{
+	struct loop *l = loopp;
+	struct slot *s;
+
+	if (token >= l->nslots || !l->slots[token].used) {
+		log_error("internal error: completion for unknown lookup %u", token);
+		return;
+	}
+	s = &l->slots[token];
+	if (log_debug_enabled())
+		log_debug("lookup %u%s%.*s: %s%s%s", token, s->id_len ? " id " : "",
+		    (int)s->id_len, s->id, verdict_name(res),
+		    res == BACKEND_FAIL && why ? ": " : "",
+		    res == BACKEND_FAIL && why ? why : "");
+	reply(&l->out, s->id, s->id_len, res, ha1, why);
+	if (s->ordered)
+		l->ordered_pending = false;
+	s->used = false;
+	l->inflight--;
+}
+
+static void
+async_line(struct loop *l, const char *line, size_t len)
+{
+	struct proto_request req;
+	struct backend_query q;
+	char ha1[DIGEST_HEX_MAX + 1] = "";
+	const char *why = NULL;
+	enum backend_result res;
+	unsigned t;
+
+	if (!prepare(l->cfg, line, len, &req, &q, &l->out))
+		return;
+	for (t = 0; t < l->nslots && l->slots[t].used; t++)
+		;
+	if (t == l->nslots) {		/* cannot happen: callers check */
+		proto_reply_bh(&l->out, req.id, req.id_len, "Too many lookups");
+		return;
+	}
+	res = l->ops->start(l->ctx, &q, t, ha1, &why);
+	if (res != BACKEND_PENDING) {
+		debug_verdict(&req, verdict_name(res), res == BACKEND_FAIL ? why : NULL);
+		reply(&l->out, req.id, req.id_len, res, ha1, why);
+		secret_wipe(ha1, sizeof(ha1));
+		return;
+	}
+	debug_verdict(&req, "pending", NULL);
+	l->slots[t].used = true;
+	l->slots[t].ordered = req.id == NULL;
+	l->slots[t].id_len = req.id_len;
+	if (req.id_len > 0)
+		memcpy(l->slots[t].id, req.id, req.id_len);
+	l->inflight++;
+	if (req.id == NULL)
+		l->ordered_pending = true;
 }
 
 static void
@@ -139,77 +253,157 @@ too_long(struct obuf *out, const char *line, size_t len)
 	proto_reply_bh(out, line, proto_peek_id(line, len), "Request line too long");
 }
 
+/* Can another line be taken now?  The next line's channel ID decides
+ * whether it may join others in flight. */
+static bool
+can_take(const struct loop *l, const char *line, size_t len)
+{
+	if (l->ops->start == NULL)
+		return true;
+	if (l->ordered_pending || l->inflight >= l->nslots)
+		return false;
+	/* an ID-less line waits until everything before it is answered */
+	return l->inflight == 0 || proto_peek_id(line, len) > 0;
+}
+
+static void
+take_line(struct loop *l, const char *line, size_t len)
+{
+	if (len > PROTO_LINE_MAX)
+		too_long(&l->out, line, len);
+	else if (l->ops->start != NULL)
+		async_line(l, line, len);
+	else
+		loop_handle_line(l->ops, l->ctx, l->cfg, line, len, &l->out);
+}
+
 int
 loop_run(const struct backend_ops *ops, void *ctx,
     const struct loop_config *cfg)
 {
+	struct loop l = { .ops = ops, .ctx = ctx, .cfg = cfg };
 	char *buf = xmalloc(LOOP_IBUF_SIZE);
-	struct obuf out = { 0 };
 	size_t have = 0;	/* bytes in buf */
+	size_t start = 0;	/* first byte not yet taken */
 	bool discarding = false; /* inside an over-long line already answered */
+	bool eof = false;
 	int rc = 0;
 
+	if (ops->start != NULL) {
+		l.nslots = ops->max_inflight != NULL ? ops->max_inflight(ctx) : 1;
+		if (l.nslots == 0)
+			l.nslots = 1;
+		l.slots = xcalloc(l.nslots, sizeof(*l.slots));
+	}
+
 	for (;;) {
-		ssize_t n;
-		size_t start = 0;
+		struct pollfd pfd[2];
+		nfds_t n = 0;
+		int timeout = -1, bfd = -1;
 		char *lf;
 
-		/* Everything complete is answered: flush before blocking. */
-		if (ops->idle != NULL)
-			ops->idle(ctx);
-		if (flush(cfg, &out) < 0) {
-			rc = -1;
-			break;
-		}
-		n = read(cfg->in_fd, buf + have, LOOP_IBUF_SIZE - have);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("cannot read requests: %s", strerror(errno));
-			rc = -1;
-			break;
-		}
-		if (n == 0) {
-			/* End of input: a last line without LF is still a
-			 * request and gets its reply. */
-			if (have > 0 && !discarding)
-				loop_handle_line(ops, ctx, cfg, buf, have, &out);
-			if (flush(cfg, &out) < 0)
-				rc = -1;
-			break;
-		}
-		have += (size_t)n;
-		if (ops->tick != NULL)
-			ops->tick(ctx);
-
+		/* Take every complete line the backend has room for. */
 		while ((lf = memchr(buf + start, '\n', have - start)) != NULL) {
 			size_t len = (size_t)(lf - (buf + start));
 
-			if (discarding)
+			if (discarding) {
 				discarding = false;	/* tail already answered */
-			else if (len > PROTO_LINE_MAX)
-				too_long(&out, buf + start, len);
-			else
-				loop_handle_line(ops, ctx, cfg, buf + start, len, &out);
+			} else {
+				if (!can_take(&l, buf + start, len))
+					break;
+				take_line(&l, buf + start, len);
+			}
 			start += len + 1;
-			if (out.len >= LOOP_OBUF_FLUSH && flush(cfg, &out) < 0) {
+			if (l.out.len >= LOOP_OBUF_FLUSH && flush(cfg, &l.out) < 0) {
 				rc = -1;
 				goto done;
 			}
 		}
-		have -= start;
-		memmove(buf, buf + start, have);
-		if (have > PROTO_LINE_MAX) {
+		if (eof && lf == NULL && start < have && !discarding &&
+		    can_take(&l, buf + start, have - start)) {
+			/* a last line without LF is still a request */
+			take_line(&l, buf + start, have - start);
+			start = have;
+		}
+		if (eof && l.inflight == 0 && (start == have || discarding))
+			break;
+
+		/* Keep the unread part at the front of the buffer. */
+		if (start > 0) {
+			memmove(buf, buf + start, have - start);
+			have -= start;
+			start = 0;
+		}
+		if (have > PROTO_LINE_MAX && memchr(buf, '\n', have) == NULL) {
 			/* No LF within the limit: answer now, drop the rest of
 			 * the line as it arrives so the stream stays in step. */
 			if (!discarding)
-				too_long(&out, buf, have);
+				too_long(&l.out, buf, have);
 			discarding = true;
 			have = 0;
 		}
+
+		/* Everything we can answer now is answered: flush, then wait. */
+		if (ops->idle != NULL && l.inflight == 0)
+			ops->idle(ctx);
+		if (flush(cfg, &l.out) < 0) {
+			rc = -1;
+			break;
+		}
+		if (!eof && have < LOOP_IBUF_SIZE &&
+		    (l.inflight < (l.nslots ? l.nslots : 1) || have == 0)) {
+			pfd[n++] = (struct pollfd){ .fd = cfg->in_fd, .events = POLLIN };
+		}
+		if (l.inflight > 0) {
+			bfd = ops->event_fd != NULL ? ops->event_fd(ctx) : -1;
+			if (bfd >= 0)
+				pfd[n++] = (struct pollfd){ .fd = bfd, .events = POLLIN };
+			timeout = ops->next_timeout_ms != NULL ?
+			    ops->next_timeout_ms(ctx) : -1;
+		}
+		if (n == 0 && l.inflight == 0) {
+			/* nothing to wait for: buffer full of a line we are
+			 * discarding, or a logic slip; read anyway */
+			pfd[n++] = (struct pollfd){ .fd = cfg->in_fd, .events = POLLIN };
+		}
+		if (n > 0 || timeout >= 0) {
+			int pr = poll(pfd, n, timeout);
+
+			if (pr < 0 && errno != EINTR) {
+				log_error("poll: %s", strerror(errno));
+				rc = -1;
+				break;
+			}
+		}
+		if (l.inflight > 0)
+			ops->dispatch(ctx, async_done, &l);
+		if (n > 0 && pfd[0].fd == cfg->in_fd && !eof &&
+		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t r = read(cfg->in_fd, buf + have, LOOP_IBUF_SIZE - have);
+
+			if (r < 0) {
+				if (errno == EINTR || errno == EAGAIN)
+					continue;
+				log_error("cannot read requests: %s", strerror(errno));
+				rc = -1;
+				break;
+			}
+			if (r == 0) {
+				eof = true;
+			} else {
+				have += (size_t)r;
+				if (ops->tick != NULL)
+					ops->tick(ctx);
+			}
+		}
 	}
+	if (ops->idle != NULL)
+		ops->idle(ctx);
+	if (flush(cfg, &l.out) < 0)
+		rc = -1;
 done:
-	obuf_free(&out);
+	obuf_free(&l.out);
+	free(l.slots);
 	free(buf);
 	return rc;
 }
