@@ -1,0 +1,806 @@
+/* ldap.c - the LDAP store behind digest_ldap_auth (SPEC section 6).
+ *
+ * Accepts Squid's digest_ldap_auth options.  One connection, opened at
+ * start and kept; searches run asynchronously on it, up to -j at once,
+ * and each reply goes out as its search completes.  When the directory
+ * cannot be reached every pending and new lookup answers BH (never ERR),
+ * and the connection is tried again with a growing back-off.
+ *
+ * What an entry's password attribute (-A) holds:
+ *   with a delimiter (-l, default ':'):  REALM<delim>SECRET, one value per
+ *                                       realm; the value for the
+ *                                       requested realm is used
+ *   with -l '' (then -r is required):   SECRET alone, for the -r realm
+ * SECRET is an HA1 with -e, else the plaintext password.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LDAP_DEPRECATED 0
+#include <lber.h>
+#include <ldap.h>
+
+#include "backend.h"
+#include "digest.h"
+#include "ldapesc.h"
+#include "log.h"
+#include "proto.h"
+#include "secret.h"
+
+/* Connect time-out when -c is not given: long enough for a directory
+ * across a WAN, short enough that Squid's logins are not held up long
+ * while a dead server is tried. */
+#define LDAP_DEFAULT_CONNECT_TIMEOUT_S 5
+
+/* Client-side limit for one search when -t is not given; with -t, the
+ * server's limit plus this grace, so the server's answer wins. */
+#define LDAP_DEFAULT_SEARCH_TIMEOUT_S 10
+#define LDAP_SEARCH_GRACE_S 2
+
+/* Back-off between reconnection attempts: the first retry comes quickly
+ * (a restarted slapd is back within a second), then doubles so a dead
+ * directory is not hammered by every helper of every proxy. */
+#define LDAP_RETRY_MIN_MS 250
+#define LDAP_RETRY_MAX_MS 8000
+
+/* Default number of searches in flight per helper (-j). */
+#define LDAP_DEFAULT_INFLIGHT 16
+#define LDAP_MAX_INFLIGHT 1024
+
+/* Wake up at least this often while searches are pending: libldap may
+ * hold a complete reply in its buffers (TLS) without the socket polling
+ * readable. */
+#define LDAP_POLL_CAP_MS 100
+
+struct lb_conf {
+	char *uris;		/* space-separated list for ldap_initialize */
+	const char *host;	/* -h (may repeat: appended to uris) */
+	int port;		/* -p */
+	const char *basedn;	/* -b */
+	const char *filter;	/* -F pattern */
+	const char *userattr;	/* -u */
+	const char *passattr;	/* -A */
+	const char *delim;	/* -l */
+	const char *realm;	/* -r */
+	bool ha1;		/* -e */
+	int scope;		/* -s */
+	const char *binddn;	/* -D */
+	char *secret;		/* -w / -W, wiped at exit */
+	bool tls;		/* -Z */
+	int connect_timeout;	/* -c seconds */
+	int timelimit;		/* -t seconds, 0 none */
+	int deref;		/* -a */
+	int version;		/* -v */
+	bool no_referrals;	/* -R */
+	bool strip_domain;	/* -S */
+	unsigned inflight;	/* -j */
+};
+
+struct pending {
+	bool used;
+	int msgid;
+	unsigned token;
+	long long deadline_ms;
+	char *user;		/* copies: the request line is gone by then */
+	size_t user_len;
+	char *realm;
+	size_t realm_len;
+	const struct digest_alg *alg;
+};
+
+struct lb_ctx {
+	struct lb_conf c;
+	LDAP *ld;
+	long long retry_at_ms;	/* no reconnection attempt before this */
+	int backoff_ms;
+	bool outage_logged;
+	struct pending *p;
+	unsigned np;
+	struct obuf scratch;	/* filter and base being built */
+};
+
+static struct lb_conf conf = {
+	.port = LDAP_PORT,
+	.delim = ":",
+	.scope = LDAP_SCOPE_SUBTREE,
+	.connect_timeout = LDAP_DEFAULT_CONNECT_TIMEOUT_S,
+	.deref = LDAP_DEREF_NEVER,
+	.version = LDAP_VERSION3,
+	.inflight = LDAP_DEFAULT_INFLIGHT,
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+append_uri(const char *uri)
+{
+	size_t n = conf.uris != NULL ? strlen(conf.uris) : 0;
+
+	conf.uris = xrealloc(conf.uris, n + strlen(uri) + 2);
+	if (n > 0)
+		conf.uris[n++] = ' ';
+	memcpy(conf.uris + n, uri, strlen(uri) + 1);
+}
+
+static int
+parse_int(const char *arg, int min, int max, int *v_r)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
+		return -1;
+	*v_r = (int)v;
+	return 0;
+}
+
+/* The bind secret from -W: the first line of the file. */
+static int
+read_secret(const char *path, const char **err_r)
+{
+	static char errbuf[512];
+	char buf[1024];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(errbuf, sizeof(errbuf), "cannot read the secret file %s: %s",
+		    path, strerror(errno));
+		*err_r = errbuf;
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n == 0) {
+		snprintf(errbuf, sizeof(errbuf), "the secret file %s is empty", path);
+		*err_r = errbuf;
+		secret_wipe(buf, sizeof(buf));
+		return -1;
+	}
+	if (conf.secret != NULL)
+		secret_free(conf.secret, strlen(conf.secret));
+	conf.secret = xstrdup(buf);
+	secret_wipe(buf, sizeof(buf));
+	return 0;
+}
+
+static int
+lb_option(int opt, const char *arg, const char **err_r)
+{
+	static const char *scopes[] = { "base", "one", "sub" };
+	static const int scope_v[] = { LDAP_SCOPE_BASE, LDAP_SCOPE_ONELEVEL,
+	    LDAP_SCOPE_SUBTREE };
+	static const char *derefs[] = { "never", "always", "search", "find" };
+	static const int deref_v[] = { LDAP_DEREF_NEVER, LDAP_DEREF_ALWAYS,
+	    LDAP_DEREF_SEARCHING, LDAP_DEREF_FINDING };
+	int v;
+	size_t i;
+
+	switch (opt) {
+	case 'b': conf.basedn = arg; return 0;
+	case 'F': conf.filter = arg; return 0;
+	case 'u': conf.userattr = arg; return 0;
+	case 'A': conf.passattr = arg; return 0;
+	case 'l': conf.delim = arg; return 0;
+	case 'r': conf.realm = arg; return 0;
+	case 'e': conf.ha1 = true; return 0;
+	case 'D': conf.binddn = arg; return 0;
+	case 'Z': conf.tls = true; return 0;
+	case 'P': return 0;	/* the connection is always kept open */
+	case 'R': conf.no_referrals = true; return 0;
+	case 'S': conf.strip_domain = true; return 0;
+	case 'H': append_uri(arg); return 0;
+	case 'h': conf.host = arg; return 0;
+	case 's':
+		for (i = 0; i < 3; i++)
+			if (strcmp(arg, scopes[i]) == 0) {
+				conf.scope = scope_v[i];
+				return 0;
+			}
+		*err_r = "the scope (-s) must be base, one or sub";
+		return -1;
+	case 'a':
+		for (i = 0; i < 4; i++)
+			if (strcmp(arg, derefs[i]) == 0) {
+				conf.deref = deref_v[i];
+				return 0;
+			}
+		*err_r = "alias dereferencing (-a) must be never, always, search or find";
+		return -1;
+	case 'p':
+		if (parse_int(arg, 1, 65535, &conf.port) < 0) {
+			*err_r = "the port (-p) must be a number from 1 to 65535";
+			return -1;
+		}
+		return 0;
+	case 'c':
+		if (parse_int(arg, 1, 3600, &conf.connect_timeout) < 0) {
+			*err_r = "the connect time-out (-c) must be 1 to 3600 seconds";
+			return -1;
+		}
+		return 0;
+	case 't':
+		if (parse_int(arg, 0, 3600, &conf.timelimit) < 0) {
+			*err_r = "the search time limit (-t) must be 0 to 3600 seconds";
+			return -1;
+		}
+		return 0;
+	case 'v':
+		if (parse_int(arg, 2, 3, &conf.version) < 0) {
+			*err_r = "the LDAP version (-v) must be 2 or 3";
+			return -1;
+		}
+		return 0;
+	case 'j':
+		if (parse_int(arg, 1, LDAP_MAX_INFLIGHT, &v) < 0) {
+			*err_r = "-j must be 1 to 1024 searches in flight";
+			return -1;
+		}
+		conf.inflight = (unsigned)v;
+		return 0;
+	case 'w':
+		log_warn("-w shows the bind password to every user of ps; use -W FILE");
+		if (conf.secret != NULL)
+			secret_free(conf.secret, strlen(conf.secret));
+		conf.secret = xstrdup(arg);
+		/* hide it from ps where the platform lets us */
+		secret_wipe((char *)arg, strlen(arg));
+		return 0;
+	case 'W':
+		return read_secret(arg, err_r);
+	}
+	*err_r = "unknown option";
+	return -1;
+}
+
+/* --- connection ------------------------------------------------------------ */
+
+static void
+disconnect(struct lb_ctx *x)
+{
+	if (x->ld != NULL)
+		ldap_unbind_ext(x->ld, NULL, NULL);
+	x->ld = NULL;
+}
+
+static void
+schedule_retry(struct lb_ctx *x)
+{
+	x->backoff_ms = x->backoff_ms == 0 ? LDAP_RETRY_MIN_MS :
+	    (x->backoff_ms * 2 > LDAP_RETRY_MAX_MS ? LDAP_RETRY_MAX_MS :
+	    x->backoff_ms * 2);
+	x->retry_at_ms = now_ms() + x->backoff_ms;
+}
+
+static void
+connect_failed(struct lb_ctx *x, const char *what, int rc)
+{
+	if (!x->outage_logged)
+		log_error("LDAP %s failed (%s): %s; lookups answer BH until it is back",
+		    what, x->c.uris, ldap_err2string(rc));
+	else
+		log_debug("LDAP %s failed again: %s", what, ldap_err2string(rc));
+	x->outage_logged = true;
+	disconnect(x);
+	schedule_retry(x);
+}
+
+/* Open, secure and bind the connection (blocking, bounded by -c).
+ * Returns 0, or -1 after logging and scheduling a retry. */
+static int
+lb_connect(struct lb_ctx *x)
+{
+	struct timeval tv = { .tv_sec = x->c.connect_timeout };
+	struct berval cred = { 0, NULL };
+	int rc, on = 1;
+
+	rc = ldap_initialize(&x->ld, x->c.uris);
+	if (rc != LDAP_SUCCESS) {
+		connect_failed(x, "initialisation", rc);
+		return -1;
+	}
+	ldap_set_option(x->ld, LDAP_OPT_PROTOCOL_VERSION, &x->c.version);
+	ldap_set_option(x->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ldap_set_option(x->ld, LDAP_OPT_TIMEOUT, &tv);
+	ldap_set_option(x->ld, LDAP_OPT_DEREF, &x->c.deref);
+	ldap_set_option(x->ld, LDAP_OPT_REFERRALS,
+	    x->c.no_referrals ? LDAP_OPT_OFF : LDAP_OPT_ON);
+	ldap_set_option(x->ld, LDAP_OPT_RESTART, &on);
+	if (x->c.timelimit > 0)
+		ldap_set_option(x->ld, LDAP_OPT_TIMELIMIT, &x->c.timelimit);
+	if (x->c.tls) {
+		rc = ldap_start_tls_s(x->ld, NULL, NULL);
+		if (rc != LDAP_SUCCESS) {
+			connect_failed(x, "StartTLS", rc);
+			return -1;
+		}
+	}
+	/* A bind, anonymous without -D, opens the connection now rather than
+	 * at the first search, so a dead server is found here. */
+	if (x->c.binddn != NULL && x->c.secret != NULL) {
+		cred.bv_val = x->c.secret;
+		cred.bv_len = strlen(x->c.secret);
+	}
+	rc = ldap_sasl_bind_s(x->ld, x->c.binddn != NULL ? x->c.binddn : "",
+	    LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	if (rc != LDAP_SUCCESS) {
+		connect_failed(x, "bind", rc);
+		return -1;
+	}
+	if (x->outage_logged)
+		log_info("LDAP connection to %s is back", x->c.uris);
+	else
+		log_debug("connected to %s", x->c.uris);
+	x->outage_logged = false;
+	x->backoff_ms = 0;
+	return 0;
+}
+
+static bool
+ensure_connected(struct lb_ctx *x)
+{
+	if (x->ld != NULL)
+		return true;
+	if (now_ms() < x->retry_at_ms)
+		return false;
+	return lb_connect(x) == 0;
+}
+
+/* --- init ------------------------------------------------------------------ */
+
+static int
+lb_init(void **ctx_r, int argc, char **argv, char *err_r,
+    size_t errlen)
+{
+	struct lb_ctx *x;
+	const char *why = NULL;
+	char uri[1024];
+	int i;
+
+	/* Squid takes extra arguments as more server names. */
+	for (i = 0; i < argc; i++) {
+		snprintf(uri, sizeof(uri), strstr(argv[i], "://") != NULL ? "%s" :
+		    "ldap://%s", argv[i]);
+		append_uri(uri);
+	}
+	if (conf.host != NULL) {
+		snprintf(uri, sizeof(uri), "ldap://%s:%d", conf.host, conf.port);
+		append_uri(uri);
+	}
+	if (conf.uris == NULL) {
+		snprintf(uri, sizeof(uri), "ldap://localhost:%d", conf.port);
+		append_uri(uri);
+	}
+	if (conf.basedn == NULL || conf.passattr == NULL) {
+		snprintf(err_r, errlen, "-b basedn and -A password-attribute are required (see --help)");
+		return -1;
+	}
+	if ((conf.filter == NULL) == (conf.userattr == NULL)) {
+		snprintf(err_r, errlen, "give exactly one of -F filter and -u attribute (see --help)");
+		return -1;
+	}
+	if (conf.filter != NULL &&
+	    ldapesc_pattern_check(conf.filter, &why) < 1) {
+		snprintf(err_r, errlen, "-F: %s", why != NULL ? why :
+		    "the filter must contain %s, the user name");
+		return -1;
+	}
+	if (*conf.delim == '\0' && conf.realm == NULL) {
+		snprintf(err_r, errlen, "with an empty delimiter (-l '') the realm must be given with -r");
+		return -1;
+	}
+	if (conf.tls && conf.version != LDAP_VERSION3) {
+		snprintf(err_r, errlen, "StartTLS (-Z) needs LDAP version 3");
+		return -1;
+	}
+	if (conf.binddn != NULL && conf.secret == NULL)
+		log_warn("-D without -W: binding as %s with an empty password", conf.binddn);
+
+	x = xcalloc(1, sizeof(*x));
+	x->c = conf;
+	x->np = conf.inflight;
+	x->p = xcalloc(x->np, sizeof(*x->p));
+	/* Reaching the directory at start is not required: lookups answer
+	 * BH until it is there. */
+	(void)ensure_connected(x);
+	*ctx_r = x;
+	return 0;
+}
+
+static unsigned
+lb_max_inflight(void *ctx)
+{
+	return ((struct lb_ctx *)ctx)->np;
+}
+
+/* --- lookups ---------------------------------------------------------------- */
+
+static void
+pending_clear(struct pending *p)
+{
+	free(p->user);
+	free(p->realm);
+	memset(p, 0, sizeof(*p));
+}
+
+static enum backend_result
+lb_start(void *ctx, const struct backend_query *q, unsigned token,
+    char *ha1_r, const char **err_r)
+{
+	struct lb_ctx *x = ctx;
+	char *attrs[2] = { (char *)x->c.passattr, NULL };
+	const char *user = q->user, *base;
+	size_t ulen = q->user_len, baselen;
+	struct timeval tv;
+	struct pending *p = NULL;
+	int rc, msgid, scope = x->c.scope;
+	unsigned i;
+
+	(void)ha1_r;
+	if (x->c.strip_domain) {
+		const char *bs = memchr(user, '\\', ulen);
+
+		if (bs != NULL) {
+			ulen -= (size_t)(bs + 1 - user);
+			user = bs + 1;
+		}
+	}
+	/* -r: only that realm is looked up (Squid's meaning) */
+	if (x->c.realm != NULL && (strlen(x->c.realm) != q->realm_len ||
+	    memcmp(x->c.realm, q->realm, q->realm_len) != 0))
+		return BACKEND_NOT_FOUND;
+	for (i = 0; i < x->np; i++)
+		if (!x->p[i].used) {
+			p = &x->p[i];
+			break;
+		}
+	if (p == NULL) {
+		*err_r = "Too many lookups in flight";
+		return BACKEND_FAIL;
+	}
+	if (!ensure_connected(x)) {
+		*err_r = "LDAP server unreachable";
+		return BACKEND_FAIL;
+	}
+
+	/* base DN (then filter) in one scratch buffer, NUL after each */
+	x->scratch.len = 0;
+	if (x->c.userattr != NULL && scope == LDAP_SCOPE_BASE) {
+		/* -u with -s base: read the entry attr=USER,basedn */
+		obuf_append(&x->scratch, x->c.userattr, strlen(x->c.userattr));
+		obuf_append(&x->scratch, "=", 1);
+		ldapesc_dn(&x->scratch, user, ulen);
+		obuf_append(&x->scratch, ",", 1);
+	}
+	obuf_append(&x->scratch, x->c.basedn, strlen(x->c.basedn));
+	obuf_append(&x->scratch, "", 1);
+	baselen = x->scratch.len;
+	if (x->c.filter != NULL) {
+		ldapesc_pattern(&x->scratch, x->c.filter, user, ulen);
+	} else if (scope == LDAP_SCOPE_BASE) {
+		obuf_append(&x->scratch, "(objectClass=*)", 16);
+	} else {
+		obuf_append(&x->scratch, "(", 1);
+		obuf_append(&x->scratch, x->c.userattr, strlen(x->c.userattr));
+		obuf_append(&x->scratch, "=", 1);
+		ldapesc_filter(&x->scratch, user, ulen);
+		obuf_append(&x->scratch, ")", 2);
+	}
+	base = x->scratch.p;
+	if (log_debug_enabled()) {
+		char b[256], f[256];
+
+		log_debug("search base \"%s\" filter \"%s\"",
+		    log_sanitize(base, baselen - 1, b, sizeof(b)),
+		    log_sanitize(x->scratch.p + baselen, strlen(x->scratch.p + baselen), f, sizeof(f)));
+	}
+
+	tv.tv_sec = x->c.timelimit > 0 ? x->c.timelimit : LDAP_DEFAULT_SEARCH_TIMEOUT_S;
+	tv.tv_usec = 0;
+	/* size limit 2: a second entry is enough to call the user ambiguous */
+	rc = ldap_search_ext(x->ld, base, scope, x->scratch.p + baselen, attrs,
+	    0, NULL, NULL, x->c.timelimit > 0 ? &tv : NULL, 2, &msgid);
+	if (rc != LDAP_SUCCESS) {
+		if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) {
+			connect_failed(x, "search", rc);
+			*err_r = "LDAP server unreachable";
+		} else {
+			log_error("LDAP search could not be sent: %s", ldap_err2string(rc));
+			*err_r = "LDAP search failed";
+		}
+		return BACKEND_FAIL;
+	}
+	p->used = true;
+	p->msgid = msgid;
+	p->token = token;
+	p->deadline_ms = now_ms() + 1000LL * (x->c.timelimit > 0 ?
+	    x->c.timelimit + LDAP_SEARCH_GRACE_S : LDAP_DEFAULT_SEARCH_TIMEOUT_S);
+	p->user = xmemdup0(user, ulen);
+	p->user_len = ulen;
+	p->realm = xmemdup0(q->realm, q->realm_len);
+	p->realm_len = q->realm_len;
+	p->alg = q->alg;
+	return BACKEND_PENDING;
+}
+
+/* Pick the secret for the realm out of the attribute's values. */
+static bool
+pick_secret(const struct lb_ctx *x, const struct pending *p,
+    struct berval **vals, struct dstr *secret_r)
+{
+	size_t dl = strlen(x->c.delim);
+	int i;
+
+	for (i = 0; vals != NULL && vals[i] != NULL; i++) {
+		const char *v = vals[i]->bv_val;
+		size_t n = vals[i]->bv_len;
+
+		if (dl == 0) {
+			*secret_r = (struct dstr){ v, n };
+			return true;
+		}
+		if (n >= p->realm_len + dl &&
+		    memcmp(v, p->realm, p->realm_len) == 0 &&
+		    memcmp(v + p->realm_len, x->c.delim, dl) == 0) {
+			*secret_r = (struct dstr){ v + p->realm_len + dl,
+			    n - p->realm_len - dl };
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+wipe_values(struct berval **vals)
+{
+	int i;
+
+	for (i = 0; vals != NULL && vals[i] != NULL; i++)
+		secret_wipe(vals[i]->bv_val, vals[i]->bv_len);
+	ldap_value_free_len(vals);
+}
+
+/* The verdict for one finished search. */
+static enum backend_result
+judge(struct lb_ctx *x, struct pending *p, LDAPMessage *res, char *ha1,
+    const char **why)
+{
+	static const struct dstr none = { NULL, 0 };
+	LDAPMessage *e;
+	struct berval **vals;
+	struct dstr secret;
+	enum backend_result verdict = BACKEND_NOT_FOUND;
+	int err = LDAP_OTHER, n;
+
+	if (ldap_parse_result(x->ld, res, &err, NULL, NULL, NULL, NULL, 0) !=
+	    LDAP_SUCCESS)
+		err = LDAP_OTHER;
+	n = ldap_count_entries(x->ld, res);
+	if (err == LDAP_NO_SUCH_OBJECT)
+		return BACKEND_NOT_FOUND;
+	if (err != LDAP_SUCCESS && err != LDAP_SIZELIMIT_EXCEEDED &&
+	    !(err == LDAP_REFERRAL && x->c.no_referrals)) {
+		log_error("LDAP search failed: %s", ldap_err2string(err));
+		*why = err == LDAP_TIMELIMIT_EXCEEDED ? "LDAP search timed out" :
+		    "LDAP search failed";
+		return BACKEND_FAIL;
+	}
+	if (n > 1 || err == LDAP_SIZELIMIT_EXCEEDED) {
+		char u[128];
+
+		log_error("more than one LDAP entry matches user \"%s\"; answering ERR (fix the filter or the directory)",
+		    log_sanitize(p->user, p->user_len, u, sizeof(u)));
+		return BACKEND_NOT_FOUND;
+	}
+	if (n != 1 || (e = ldap_first_entry(x->ld, res)) == NULL)
+		return BACKEND_NOT_FOUND;
+	vals = ldap_get_values_len(x->ld, e, x->c.passattr);
+	if (pick_secret(x, p, vals, &secret)) {
+		if (x->c.ha1) {
+			if (digest_is_hex(p->alg, secret.p, secret.n)) {
+				digest_hex_lower(secret.p, secret.n, ha1);
+				verdict = BACKEND_FOUND;
+			} else {
+				log_error("the LDAP attribute %s of a user is not a %zu-digit HA1",
+				    x->c.passattr, 2 * p->alg->len);
+				*why = "Stored HA1 is malformed";
+				verdict = BACKEND_FAIL;
+			}
+		} else if (digest_ha1(p->alg, (struct dstr){ p->user, p->user_len },
+		    (struct dstr){ p->realm, p->realm_len }, secret, none, none,
+		    ha1) == 0) {
+			verdict = BACKEND_FOUND;
+		} else {
+			*why = "Hash computation failed";
+			verdict = BACKEND_FAIL;
+		}
+	}
+	wipe_values(vals);
+	return verdict;
+}
+
+/* Every pending lookup fails: the connection is gone. */
+static void
+fail_all(struct lb_ctx *x, backend_done_fn *done, void *loop, const char *why)
+{
+	unsigned i;
+
+	for (i = 0; i < x->np; i++) {
+		if (!x->p[i].used)
+			continue;
+		done(loop, x->p[i].token, BACKEND_FAIL, NULL, why);
+		pending_clear(&x->p[i]);
+	}
+}
+
+static void
+lb_dispatch(void *ctx, backend_done_fn *done, void *loop)
+{
+	struct lb_ctx *x = ctx;
+	struct timeval zero = { 0, 0 };
+	long long now;
+	unsigned i;
+
+	while (x->ld != NULL) {
+		LDAPMessage *res = NULL;
+		struct pending *p = NULL;
+		char ha1[DIGEST_HEX_MAX + 1] = "";
+		const char *why = NULL;
+		enum backend_result v;
+		int rc = ldap_result(x->ld, LDAP_RES_ANY, LDAP_MSG_ALL, &zero, &res);
+
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			int err = LDAP_SERVER_DOWN;
+
+			ldap_get_option(x->ld, LDAP_OPT_RESULT_CODE, &err);
+			ldap_msgfree(res);
+			connect_failed(x, "connection", err);
+			fail_all(x, done, loop, "LDAP server unreachable");
+			return;
+		}
+		for (i = 0; i < x->np; i++)
+			if (x->p[i].used && x->p[i].msgid == ldap_msgid(res)) {
+				p = &x->p[i];
+				break;
+			}
+		if (p == NULL || rc != LDAP_RES_SEARCH_RESULT) {
+			ldap_msgfree(res);	/* abandoned or unexpected */
+			continue;
+		}
+		v = judge(x, p, res, ha1, &why);
+		ldap_msgfree(res);
+		done(loop, p->token, v, ha1, why);
+		secret_wipe(ha1, sizeof(ha1));
+		pending_clear(p);
+	}
+
+	/* Searches past their time: abandon, answer BH. */
+	now = now_ms();
+	for (i = 0; i < x->np; i++) {
+		if (!x->p[i].used || x->p[i].deadline_ms > now)
+			continue;
+		if (x->ld != NULL)
+			ldap_abandon_ext(x->ld, x->p[i].msgid, NULL, NULL);
+		log_error("LDAP search timed out");
+		done(loop, x->p[i].token, BACKEND_FAIL, NULL, "LDAP search timed out");
+		pending_clear(&x->p[i]);
+	}
+}
+
+static int
+lb_event_fd(void *ctx)
+{
+	struct lb_ctx *x = ctx;
+	int fd = -1;
+
+	if (x->ld == NULL || ldap_get_option(x->ld, LDAP_OPT_DESC, &fd) !=
+	    LDAP_OPT_SUCCESS)
+		return -1;
+	return fd;
+}
+
+static int
+lb_next_timeout(void *ctx)
+{
+	struct lb_ctx *x = ctx;
+	long long now = now_ms(), t = LDAP_POLL_CAP_MS;
+	unsigned i;
+
+	for (i = 0; i < x->np; i++)
+		if (x->p[i].used && x->p[i].deadline_ms - now < t)
+			t = x->p[i].deadline_ms - now;
+	return t < 0 ? 0 : (int)t;
+}
+
+static enum backend_result
+lb_lookup_unused(void *ctx, const struct backend_query *q, char *ha1_r,
+    const char **err_r)
+{
+	(void)ctx;
+	(void)q;
+	(void)ha1_r;
+	*err_r = "internal error";
+	return BACKEND_FAIL;
+}
+
+static void
+lb_fini(void **ctx)
+{
+	struct lb_ctx *x = *ctx;
+	unsigned i;
+
+	if (x == NULL)
+		return;
+	for (i = 0; i < x->np; i++)
+		pending_clear(&x->p[i]);
+	free(x->p);
+	disconnect(x);
+	obuf_free(&x->scratch);
+	if (x->c.secret != NULL)
+		secret_free(x->c.secret, strlen(x->c.secret));
+	free(x->c.uris);
+	free(x);
+	*ctx = NULL;
+}
+
+const struct backend_ops ldap_backend = {
+	.name = "ldap",
+	.usage = "-b BASEDN (-F FILTER | -u ATTR) -A ATTR [options] [SERVER...]",
+	.options_help =
+	    "  -b BASEDN      where the users are searched\n"
+	    "  -F FILTER      search filter; %s is the user name (escaped), %% a '%'\n"
+	    "  -u ATTR        find the user by (ATTR=user) under BASEDN; with -s base,\n"
+	    "                 read the entry ATTR=user,BASEDN\n"
+	    "  -A ATTR        the attribute holding REALM<delim>PASSWORD (or the HA1)\n"
+	    "  -l DELIM       realm delimiter in that attribute (default ':'); '' means\n"
+	    "                 the attribute holds the secret alone (needs -r)\n"
+	    "  -r REALM       only answer for this realm\n"
+	    "  -e             the attribute holds an HA1, not a plaintext password\n"
+	    "  -s base|one|sub  search scope (default sub)\n"
+	    "  -D BINDDN      bind as this DN\n"
+	    "  -W FILE        read the bind password from FILE\n"
+	    "  -w SECRET      the bind password (visible in ps: prefer -W)\n"
+	    "  -H URI         LDAP URI; several (space-separated or repeated) fail over\n"
+	    "  -h HOST, -p PORT  server and port (default localhost:389)\n"
+	    "  -Z             StartTLS (LDAP version 3)\n"
+	    "  -c SECONDS     connect time-out (default 5)\n"
+	    "  -t SECONDS     search time limit (default: none on the server, 10 s here)\n"
+	    "  -a never|always|search|find  alias dereferencing (default never)\n"
+	    "  -v 2|3         LDAP protocol version (default 3)\n"
+	    "  -R             do not follow referrals\n"
+	    "  -P             persistent connection (always on; accepted for Squid)\n"
+	    "  -S             strip an NT domain (DOMAIN\\user) from user names\n"
+	    "  -j N           searches in flight with channel IDs (default 16)\n",
+	.shortopts = "b:F:u:A:l:r:es:D:w:W:H:h:p:Zc:t:a:v:PRSj:",
+	.longopts = NULL,
+	.option = lb_option,
+	.init = lb_init,
+	.lookup = lb_lookup_unused,
+	.start = lb_start,
+	.max_inflight = lb_max_inflight,
+	.event_fd = lb_event_fd,
+	.next_timeout_ms = lb_next_timeout,
+	.dispatch = lb_dispatch,
+	.fini = lb_fini,
+};
