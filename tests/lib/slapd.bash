@@ -1,0 +1,99 @@
+# slapd.bash - a throwaway OpenLDAP server for the tests.
+#
+#   slapd_setup DIR [tls]   write a config (mdb backend, suffix
+#                           dc=example,dc=org) and start slapd on a free
+#                           127.0.0.1 port; with "tls", also a certificate
+#                           made with openssl for StartTLS
+#   slapd_stop              stop the slapd we started (by its pid file)
+#   slapd_start             start it again on the same port and data
+#   slapd_add LDIF-FILE     add entries as the root DN
+#
+# Sets SLAPD_URI, SLAPD_PORT, SLAPD_BASE, SLAPD_ROOTDN, SLAPD_SECRET_FILE
+# (the root DN's password, for -W) and, with tls, SLAPD_CACERT.
+
+SLAPD_BIN=${SLAPD_BIN:-/usr/sbin/slapd}
+SLAPD_BASE="dc=example,dc=org"
+SLAPD_ROOTDN="cn=admin,$SLAPD_BASE"
+
+slapd_setup() {
+	SLAPD_DIR=$1
+	local tls=${2:-}
+	require_cmd "$SLAPD_BIN"
+	require_cmd ldapadd
+	mkdir -p "$SLAPD_DIR/db"
+	SLAPD_PORT=$(free_port)
+	SLAPD_URI="ldap://127.0.0.1:$SLAPD_PORT"
+	SLAPD_SECRET_FILE="$SLAPD_DIR/secret"
+	head -c 18 /dev/urandom | base64 | tr -d '/+=\n' >"$SLAPD_SECRET_FILE"
+	chmod 600 "$SLAPD_SECRET_FILE"
+	{
+		echo "include /etc/ldap/schema/core.schema"
+		echo "include /etc/ldap/schema/cosine.schema"
+		echo "include /etc/ldap/schema/inetorgperson.schema"
+		echo "modulepath /usr/lib/ldap"
+		echo "moduleload back_mdb"
+		echo "pidfile $SLAPD_DIR/slapd.pid"
+		echo "argsfile $SLAPD_DIR/slapd.args"
+		if [ "$tls" = tls ]; then
+			slapd_make_cert
+			echo "TLSCertificateFile $SLAPD_DIR/cert.pem"
+			echo "TLSCertificateKeyFile $SLAPD_DIR/key.pem"
+		fi
+		echo "database mdb"
+		echo "maxsize 1073741824"
+		echo "suffix \"$SLAPD_BASE\""
+		echo "rootdn \"$SLAPD_ROOTDN\""
+		echo "rootpw $(cat "$SLAPD_SECRET_FILE")"
+		echo "directory $SLAPD_DIR/db"
+		echo "index uid,cn eq"
+		echo "sizelimit unlimited"
+	} >"$SLAPD_DIR/slapd.conf"
+	slapd_start || return 1
+	cat >"$SLAPD_DIR/base.ldif" <<-LDIF
+	dn: $SLAPD_BASE
+	objectClass: dcObject
+	objectClass: organization
+	o: Example
+	dc: example
+
+	dn: ou=people,$SLAPD_BASE
+	objectClass: organizationalUnit
+	ou: people
+	LDIF
+	slapd_add "$SLAPD_DIR/base.ldif"
+	export SLAPD_URI SLAPD_PORT SLAPD_BASE SLAPD_ROOTDN SLAPD_SECRET_FILE SLAPD_DIR
+}
+
+slapd_make_cert() {
+	require_cmd openssl
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+		-addext "subjectAltName=IP:127.0.0.1" \
+		-keyout "$SLAPD_DIR/key.pem" -out "$SLAPD_DIR/cert.pem" >/dev/null 2>&1
+	SLAPD_CACERT="$SLAPD_DIR/cert.pem"
+	export SLAPD_CACERT
+}
+
+slapd_up() {
+	ldapsearch -x -LLL -H "$SLAPD_URI" -s base -b "" namingContexts >/dev/null 2>&1
+}
+
+slapd_start() {
+	rm -f "$SLAPD_DIR/slapd.pid"
+	# fd 3 closed: bats waits for it otherwise
+	"$SLAPD_BIN" -h "$SLAPD_URI/" -f "$SLAPD_DIR/slapd.conf" -n dh-test-slapd 3>&- || return 1
+	wait_for 15 slapd_up || { echo "slapd did not come up on $SLAPD_URI" >&2; return 1; }
+}
+
+slapd_stop() {
+	local pid
+	[ -f "${SLAPD_DIR:-}/slapd.pid" ] || return 0
+	pid=$(cat "$SLAPD_DIR/slapd.pid")
+	kill "$pid" 2>/dev/null || true
+	# slapd removes its pid file when it has shut down
+	wait_for 15 test ! -e "/proc/$pid" || kill -9 "$pid" 2>/dev/null || true
+	rm -f "$SLAPD_DIR/slapd.pid"
+}
+
+slapd_add() {
+	ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ROOTDN" -y "$SLAPD_SECRET_FILE" -f "$1" >/dev/null
+}
