@@ -142,27 +142,37 @@ IN
 	[ "$(md5sum <"$DB")" = "$before" ]
 	run "$DSA" -q "SELECT ha1 FROM digest_users WHERE user = :user; DELETE FROM digest_users" "$DB" <<<'"alice":"Realm"'
 	one_line_error "single statement"
-	run "$DSA" -q "SELECT ha1 FROM digest_users WHERE user = :user;  " "$DB" <<<'"alice":"Realm"'
+	run "$DSA" -q "SELECT ha1 FROM digest_users WHERE user = :user AND realm = :realm;  " "$DB" <<<'"alice":"Realm"'
 	[ "$output" = "OK ha1=\"$HA_ALICE\"" ]
 	[ "$(md5sum <"$DB")" = "$before" ]
 }
 
-@test "a writer holding an exclusive lock for 2.5 s: replies are OK or BH, never ERR" {
-	local ready="$BATS_TEST_TMPDIR/locked"
-	python3 - "$DB" "$ready" <<'PY' &
+# lock_db SECONDS READY-FILE: another process holds an exclusive lock on
+# $DB for SECONDS, touching READY-FILE once it has it (background job)
+lock_db() {
+	python3 - "$DB" "$2" "$1" <<'PY' &
 import sqlite3, sys, time, pathlib
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("BEGIN EXCLUSIVE")
 pathlib.Path(sys.argv[2]).touch()
-time.sleep(2.5)
+time.sleep(float(sys.argv[3]))
 c.execute("COMMIT")
 PY
-	local locker=$!
-	wait_for 10 test -e "$ready"
-	# one request every 0.2 s for 4 s, while the lock is held and after
-	for i in $(seq 20); do printf '%d "alice":"Realm"\n' "$i"; sleep 0.2; done |
-		"$DSA" "$DB" >"$BATS_TEST_TMPDIR/out" 2>/dev/null
-	wait "$locker"
+	LOCKER=$!
+}
+
+@test "a writer holding an exclusive lock for 2.5 s: replies are OK or BH, never ERR" {
+	local ready="$BATS_TEST_TMPDIR/locked"
+	# the helper is running (database open) before the lock is taken;
+	# then one request every 0.2 s for 4 s, while the lock is held and after
+	( wait_for 10 test -e "$ready"
+	  for i in $(seq 20); do printf '%d "alice":"Realm"\n' "$i"; sleep 0.2; done ) |
+		"$DSA" "$DB" >"$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	local helper=$!
+	sleep 0.5
+	lock_db 2.5 "$ready"
+	wait "$helper"
+	wait "$LOCKER"
 	run cat "$BATS_TEST_TMPDIR/out"
 	[ "${#lines[@]}" -eq 20 ]
 	refute_grep ERR "$BATS_TEST_TMPDIR/out"
@@ -219,7 +229,9 @@ PY
 @test "N lines in, N replies out; --realm filters; -d shows no HA1" {
 	python3 -c '
 for i in range(5000):
-    print(f"{i} \"{\"alice\" if i % 3 else \"nobody\"}\":\"{\"Realm\" if i % 5 else \"Second Realm\"}\"")
+    user = "alice" if i % 3 else "nobody"
+    realm = "Realm" if i % 5 else "Second Realm"
+    print("%d \"%s\":\"%s\"" % (i, user, realm))
 ' >"$BATS_TEST_TMPDIR/req"
 	"$DSA" -d --realm Realm "$DB" <"$BATS_TEST_TMPDIR/req" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 5000 ]
@@ -237,4 +249,60 @@ for i in range(5000):
 	[[ "$output" == *"-q SQL"* ]]
 	run "$DSA" -V
 	[ "$output" = "digest_sqlite_auth (digest-helpers) $PACKAGE_VERSION" ]
+}
+
+@test "-q may end with a semicolon and a comment" {
+	run sqlask -q 'SELECT ha1 FROM digest_users WHERE user = :user AND realm = :realm; -- the lookup' "$DB" <<<'"alice":"Realm"'
+	[ "$output" = "OK ha1=\"$HA_ALICE\"" ]
+}
+
+@test "a refused replacement that is then fixed in place is picked up" {
+	coproc H { exec "$DSA" "$DB" 2>"$BATS_TEST_TMPDIR/err"; }
+	q() {
+		local r=TIMEOUT
+		printf '"alice":"Realm"\n' >&"${H[1]}"
+		read -r -t 5 r <&"${H[0]}" || true
+		printf '%s' "$r"
+	}
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	# a new database without the schema: refused, the old one serves
+	sqlite3 "$BATS_TEST_TMPDIR/new.db" 'CREATE TABLE x (y)'
+	mv "$BATS_TEST_TMPDIR/new.db" "$DB"
+	sleep 1.3
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	grep -q 'no digest-helpers schema' "$BATS_TEST_TMPDIR/err"
+	# fixed where it lies: picked up
+	"$DPW" --sqlite "$DB" --init
+	printf 'fixed\n' | "$DPW" -i --sqlite "$DB" Realm alice
+	local want="OK ha1=\"$(md5hex 'alice:Realm:fixed')\"" end=$((SECONDS + 5))
+	while [ "$(q)" != "$want" ]; do
+		[ "$SECONDS" -lt "$end" ]
+		sleep 0.2
+	done
+	kill "$H_PID"
+}
+
+@test "a disabled user whose stored HA1 is malformed is still ERR" {
+	sqlite3 "$DB" "UPDATE digest_users SET ha1 = 'xx', enabled = 0 WHERE user = 'bob'" 2>/dev/null ||
+		sqlite3 "$DB" "PRAGMA ignore_check_constraints = 1; UPDATE digest_users SET ha1 = 'not-hex-not-hex-not-hex-not-hex!', enabled = 0 WHERE user = 'bob'"
+	run sqlask "$DB" <<<'"bob":"Realm"'
+	[ "$output" = 'ERR message="No such user"' ]
+}
+
+@test "a burst during a long lock waits once, not once per request" {
+	local ready="$BATS_TEST_TMPDIR/locked" start="$BATS_TEST_TMPDIR/t0"
+	( wait_for 10 test -e "$ready"; date +%s%N >"$start"
+	  for i in 1 2 3 4 5 6 7 8; do printf '%d "alice":"Realm"\n' "$i"; done ) |
+		"$DSA" "$DB" >"$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	local helper=$!
+	sleep 0.5
+	lock_db 6 "$ready"
+	wait "$helper"
+	local took_ms=$(( ($(date +%s%N) - $(cat "$start")) / 1000000 ))
+	wait "$LOCKER"
+	run cat "$BATS_TEST_TMPDIR/out"
+	[ "${#lines[@]}" -eq 8 ]
+	for l in "${lines[@]}"; do [[ "$l" == *' BH message="Database is locked"' ]]; done
+	echo "# 8 requests during the lock took ${took_ms} ms" >&3
+	[ "$took_ms" -lt 2500 ]
 }

@@ -30,6 +30,11 @@
  * a second covers a busy moment without stalling users noticeably. */
 #define SQLITE_BUSY_TIMEOUT_MS 1000
 
+/* Opening (schema check, prepare) waits longer for a lock than a lookup:
+ * failing there means exiting, and Squid gives up on helpers that exit
+ * too often. */
+#define SQLITE_OPEN_BUSY_TIMEOUT_MS 10000
+
 /* Address space for mapping the database: 1 GiB covers tens of millions
  * of users; pages are only resident once read. */
 #define SQLITE_MMAP_BYTES "1073741824"
@@ -49,6 +54,8 @@ struct sqlite_db {
 	sqlite3_stmt *begin;	/* BEGIN (deferred: a shared lock at first read) */
 	sqlite3_stmt *end;	/* COMMIT */
 	int txn_lookups;	/* lookups in the open read transaction, or -1 */
+	bool busy_in_burst;	/* a lookup of this burst found the lock held */
+	bool malformed_logged;	/* a bad stored HA1 was logged */
 	int idx_user;		/* bind index of :user */
 	int idx_realm;		/* bind index of :realm, 0 when unused */
 	dev_t dev;
@@ -61,8 +68,7 @@ struct sqlite_ctx {
 	struct sqlite_db cur;
 	long long last_check_ns;
 	bool refused_logged;	/* a failed reopen was logged */
-	dev_t refused_dev;
-	ino_t refused_ino;
+	struct stat refused;	/* the file that failed to open */
 };
 
 static const char *opt_query;
@@ -137,14 +143,27 @@ check_schema(struct sqlite_db *d, const char *path, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, version = 0;
+	bool null = true;
 
 	rc = sqlite3_prepare_v2(d->db, SQLSCHEMA_VERSION_QUERY, -1, &st, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		null = sqlite3_column_type(st, 0) == SQLITE_NULL;
 		version = sqlite3_column_int(st, 0);
+	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && strstr(sqlite3_errmsg(d->db), "no such table") != NULL) {
+		snprintf(err, errlen, "%s: no digest-helpers schema; create it with 'digest_passwd --sqlite %s --init' or give a query with -q",
+		    path, path);
+		return -1;
+	}
 	if (rc != SQLITE_ROW) {
-		snprintf(err, errlen, "%s: no digest-helpers schema (%s); create it with 'digest_passwd --sqlite %s --init' or give a query with -q",
-		    path, sqlite3_errmsg(d->db), path);
+		snprintf(err, errlen, "%s: cannot read the schema version: %s",
+		    path, sqlite3_errmsg(d->db));
+		return -1;
+	}
+	if (null) {
+		snprintf(err, errlen, "%s: the schema_version table is empty; run 'digest_passwd --sqlite %s --init'",
+		    path, path);
 		return -1;
 	}
 	if (version > SQLSCHEMA_VERSION) {
@@ -158,18 +177,19 @@ check_schema(struct sqlite_db *d, const char *path, char *err, size_t errlen)
 /* The query's parameters: :user is required, :realm optional, nothing
  * else; and it must read, and return the right number of columns. */
 static int
-check_query(struct sqlite_db *d, bool custom, char *err, size_t errlen)
+check_query(struct sqlite_db *d, const char *path, bool custom, char *err,
+    size_t errlen)
 {
 	int n = sqlite3_bind_parameter_count(d->stmt), i;
 	int want_cols = custom ? 1 : 2;
 
 	if (!sqlite3_stmt_readonly(d->stmt)) {
-		snprintf(err, errlen, "the query must only read (a SELECT)");
+		snprintf(err, errlen, "%s: the query must only read (a SELECT)", path);
 		return -1;
 	}
 	if (sqlite3_column_count(d->stmt) != want_cols) {
-		snprintf(err, errlen, "the query returns %d columns; it must return %s",
-		    sqlite3_column_count(d->stmt),
+		snprintf(err, errlen, "%s: the query returns %d columns; it must return %s",
+		    path, sqlite3_column_count(d->stmt),
 		    custom ? "exactly one, the HA1" : "ha1 and enabled");
 		return -1;
 	}
@@ -178,15 +198,15 @@ check_query(struct sqlite_db *d, bool custom, char *err, size_t errlen)
 
 		if (name == NULL || (strcmp(name, ":user") != 0 &&
 		    strcmp(name, ":realm") != 0)) {
-			snprintf(err, errlen, "the query may only use the parameters :user and :realm (found %s)",
-			    name != NULL ? name : "a nameless '?'");
+			snprintf(err, errlen, "%s: the query may only use the parameters :user and :realm (found %s)",
+			    path, name != NULL ? name : "a nameless '?'");
 			return -1;
 		}
 	}
 	d->idx_user = sqlite3_bind_parameter_index(d->stmt, ":user");
 	d->idx_realm = sqlite3_bind_parameter_index(d->stmt, ":realm");
 	if (d->idx_user == 0) {
-		snprintf(err, errlen, "the query must use :user");
+		snprintf(err, errlen, "%s: the query must use :user", path);
 		return -1;
 	}
 	return 0;
@@ -220,7 +240,8 @@ db_open(struct sqlite_db *d, const char *path, const char *query, char *err,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(d->db, 1);
-	sqlite3_busy_timeout(d->db, SQLITE_BUSY_TIMEOUT_MS);
+	/* opening waits longer than a lookup: an admin may be writing */
+	sqlite3_busy_timeout(d->db, SQLITE_OPEN_BUSY_TIMEOUT_MS);
 	/* Map the file instead of copying pages through read(): lookups of
 	 * a large store become memory reads (best effort: ignored if refused). */
 	(void)sqlite3_exec(d->db, "PRAGMA mmap_size=" SQLITE_MMAP_BYTES, NULL, NULL, NULL);
@@ -234,13 +255,22 @@ db_open(struct sqlite_db *d, const char *path, const char *query, char *err,
 		    rc == SQLITE_OK ? "empty query" : sqlite3_errmsg(d->db));
 		goto fail;
 	}
-	tail += strspn(tail, " \t\r\n;");
-	if (*tail != '\0') {
-		snprintf(err, errlen, "bad -q query: it must be a single statement");
-		goto fail;
+	if (tail != NULL && *tail != '\0') {
+		sqlite3_stmt *more = NULL;
+
+		/* only whitespace, ';' and comments may follow */
+		while (sqlite3_prepare_v2(d->db, tail, -1, &more, &tail) == SQLITE_OK &&
+		    more == NULL && tail != NULL && *tail != '\0')
+			tail += strspn(tail, " \t\r\n;");
+		if (more != NULL || (tail != NULL && *tail != '\0')) {
+			sqlite3_finalize(more);
+			snprintf(err, errlen, "%s: bad -q query: it must be a single statement", path);
+			goto fail;
+		}
 	}
-	if (check_query(d, query != NULL, err, errlen) < 0)
+	if (check_query(d, path, query != NULL, err, errlen) < 0)
 		goto fail;
+	sqlite3_busy_timeout(d->db, SQLITE_BUSY_TIMEOUT_MS);
 	if (sqlite3_prepare_v3(d->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
 	    &d->begin, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(d->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
@@ -278,6 +308,17 @@ sqlite_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 	return 0;
 }
 
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 static void
 sqlite_tick(void *ctx)
 {
@@ -293,14 +334,12 @@ sqlite_tick(void *ctx)
 	if (stat(s->path, &st) < 0 ||
 	    (st.st_dev == s->cur.dev && st.st_ino == s->cur.ino))
 		return;		/* gone (keep serving) or the same file */
-	if (s->refused_logged && st.st_dev == s->refused_dev &&
-	    st.st_ino == s->refused_ino)
-		return;
 	if (db_open(&fresh, s->path, s->query, err, sizeof(err)) < 0) {
-		log_error("%s; still serving from the database opened before", err);
+		/* tried again every check; logged again only when it changed */
+		if (!s->refused_logged || !same_file(&st, &s->refused))
+			log_error("%s; still serving from the database opened before", err);
 		s->refused_logged = true;
-		s->refused_dev = st.st_dev;
-		s->refused_ino = st.st_ino;
+		s->refused = st;
 		return;
 	}
 	db_close(&s->cur);
@@ -334,6 +373,11 @@ sqlite_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
 		goto out;
 	if (rc != SQLITE_ROW) {
 		if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+			/* the rest of this burst does not wait again: one
+			 * time-out per burst, not one per request */
+			if (!d->busy_in_burst)
+				sqlite3_busy_timeout(d->db, 0);
+			d->busy_in_burst = true;
 			*err_r = "Database is locked";
 		} else {
 			log_error("%s: lookup failed: %s", s->path, sqlite3_errmsg(d->db));
@@ -346,15 +390,17 @@ sqlite_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
 	n = sqlite3_column_bytes(d->stmt, 0);
 	if (ha1 == NULL)
 		goto out;	/* a NULL HA1: no password set */
-	if (!digest_is_hex(q->alg, (const char *)ha1, (size_t)n)) {
-		log_error("%s: the stored HA1 is not %zu hex digits; fix that row",
-		    s->path, 2 * q->alg->len);
-		*err_r = "Stored HA1 is malformed";
-		res = BACKEND_FAIL;
-		goto out;
-	}
 	if (s->query == NULL && sqlite3_column_int(d->stmt, 1) == 0) {
 		log_debug("user is disabled");
+		goto out;
+	}
+	if (!digest_is_hex(q->alg, (const char *)ha1, (size_t)n)) {
+		if (!d->malformed_logged)
+			log_error("%s: a stored HA1 is not %zu hex digits; fix that row (logged once)",
+			    s->path, 2 * q->alg->len);
+		d->malformed_logged = true;
+		*err_r = "Stored HA1 is malformed";
+		res = BACKEND_FAIL;
 		goto out;
 	}
 	digest_hex_lower((const char *)ha1, (size_t)n, ha1_r);
@@ -383,6 +429,10 @@ sqlite_idle(void *ctx)
 	struct sqlite_ctx *s = ctx;
 
 	txn_end(&s->cur);
+	if (s->cur.busy_in_burst) {
+		sqlite3_busy_timeout(s->cur.db, SQLITE_BUSY_TIMEOUT_MS);
+		s->cur.busy_in_burst = false;
+	}
 }
 
 static void
