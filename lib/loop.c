@@ -366,7 +366,9 @@ loop_run(const struct backend_ops *ops, void *ctx,
 			 * discarding, or a logic slip; read anyway */
 			pfd[n++] = (struct pollfd){ .fd = cfg->in_fd, .events = POLLIN };
 		}
-		if (n > 0 || timeout >= 0) {
+		/* Nothing in flight: a plain blocking read, as cheap as it gets
+		 * for the lone request a Squid helper mostly sees. */
+		if (l.inflight > 0 && (n > 0 || timeout >= 0)) {
 			int pr = poll(pfd, n, timeout);
 
 			if (pr < 0 && errno != EINTR) {
@@ -378,7 +380,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 		if (l.inflight > 0)
 			ops->dispatch(ctx, async_done, &l);
 		if (n > 0 && pfd[0].fd == cfg->in_fd && !eof &&
-		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+		    (l.inflight == 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))) {
 			ssize_t r = read(cfg->in_fd, buf + have, LOOP_IBUF_SIZE - have);
 
 			if (r < 0) {
