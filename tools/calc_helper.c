@@ -1,0 +1,315 @@
+/* calc_helper.c - ask a digest helper for an HA1, exactly as Squid does.
+ *
+ * The helper runs under /bin/sh -c with pipes for stdin and stdout; its
+ * stderr is ours, so its warnings reach the terminal.  It gets one request
+ * line without a channel ID ("user":"realm" LF, as Squid writes it for
+ * `auth_param digest children N` without concurrency) and we read one
+ * reply line:
+ *
+ *   OK ha1="<32 hex>" [annotations]  |  ERR [message="..."]  |
+ *   BH [message="..."]  |  <32 hex>  (the reply of Squid 3.1 and older)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calc.h"
+#include "log.h"
+#include "proto.h"
+#include "secret.h"
+
+/* Squid waits for a helper as long as it takes, but a debugging tool must
+ * not hang: a store that needs more than this to answer one lookup is the
+ * problem being debugged (an LDAP search time limit is typically 5 s). */
+#define HELPER_TIMEOUT_MS 10000
+
+/* After its input is closed a helper should exit at once; then it is
+ * asked with SIGTERM. */
+#define HELPER_EXIT_WAIT_MS 2000
+
+/* Squid reads reply lines of up to 64 KiB (annotations can be long). */
+#define HELPER_REPLY_MAX 65536
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read up to LF into line (cap bytes).  Returns the line length (LF not
+ * included), -1 on end of input before a LF, -2 on time-out, -3 on a line
+ * too long. */
+static ssize_t
+read_line(int fd, char *line, size_t cap)
+{
+	long long deadline = now_ms() + HELPER_TIMEOUT_MS;
+	size_t n = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+		char *lf;
+		ssize_t r;
+
+		if (left <= 0)
+			return -2;
+		if (poll(&pfd, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (pfd.revents == 0)
+			continue;
+		r = read(fd, line + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		lf = memchr(line + n, '\n', (size_t)r);
+		n += (size_t)r;
+		if (lf != NULL)
+			return lf - line;
+		if (n == cap)
+			return -3;
+	}
+}
+
+/* Reap the helper: it should exit once its input is closed. */
+static int
+reap(pid_t pid)
+{
+	long long deadline = now_ms() + HELPER_EXIT_WAIT_MS;
+	int status = 0;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (now_ms() >= deadline)
+			break;
+		usleep(10000);
+	}
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+/* The value of key="..." or key=token among the reply's pairs, unescaped
+ * into out (outlen bytes).  Returns 0, or -1 when the key is absent. */
+static int
+reply_value(const char *p, const char *end, const char *key, char *out,
+    size_t outlen)
+{
+	size_t klen = strlen(key);
+
+	while (p < end) {
+		const char *k;
+		size_t o = 0;
+		bool match;
+
+		while (p < end && *p == ' ')
+			p++;
+		k = p;
+		while (p < end && *p != '=' && *p != ' ')
+			p++;
+		match = (size_t)(p - k) == klen && memcmp(k, key, klen) == 0;
+		if (p == end || *p == ' ')
+			continue;
+		p++;
+		if (p < end && *p == '"') {
+			for (p++; p < end && *p != '"'; p++) {
+				if (*p == '\\' && p + 1 < end)
+					p++;
+				if (match && o + 1 < outlen)
+					out[o++] = *p;
+			}
+			if (p < end)
+				p++;
+		} else {
+			for (; p < end && *p != ' '; p++)
+				if (match && o + 1 < outlen)
+					out[o++] = *p;
+		}
+		if (match) {
+			out[o] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static bool
+is_md5_hex(const char *s, size_t n)
+{
+	return digest_is_hex(digest_alg_md5(), s, n);
+}
+
+/* Decide what a reply line says. */
+static enum helper_answer
+parse_reply(char *line, size_t n, char *ha1_r, char *msg_r, size_t msglen)
+{
+	char *end = line + n, *word_end;
+	char val[256];
+
+	if (n > 0 && end[-1] == '\r')
+		end--;
+	n = (size_t)(end - line);
+	if (is_md5_hex(line, n)) {
+		digest_hex_lower(line, n, ha1_r);
+		snprintf(msg_r, msglen, "old-style reply");
+		return HELPER_OK;
+	}
+	for (word_end = line; word_end < end && *word_end != ' '; word_end++)
+		;
+	msg_r[0] = '\0';
+	if (word_end - line == 2 && memcmp(line, "OK", 2) == 0) {
+		if (reply_value(word_end, end, "ha1", val, sizeof(val)) < 0) {
+			snprintf(msg_r, msglen, "the helper answered OK without ha1=");
+			return HELPER_FAILED;
+		}
+		if (!is_md5_hex(val, strlen(val))) {
+			secret_wipe(val, sizeof(val));
+			snprintf(msg_r, msglen, "the helper answered OK with an ha1 "
+			    "that is not 32 hex digits");
+			return HELPER_FAILED;
+		}
+		digest_hex_lower(val, 32, ha1_r);
+		secret_wipe(val, sizeof(val));
+		return HELPER_OK;
+	}
+	if ((word_end - line == 3 && memcmp(line, "ERR", 3) == 0) ||
+	    (word_end - line == 2 && memcmp(line, "BH", 2) == 0)) {
+		if (reply_value(word_end, end, "message", val, sizeof(val)) == 0)
+			calc_safe(val, strlen(val), msg_r, msglen);
+		return line[0] == 'E' ? HELPER_ERR : HELPER_BH;
+	}
+	/* Not echoed: an unknown reply could hold anything, an HA1 included. */
+	snprintf(msg_r, msglen, "the helper's reply is not OK, ERR or BH "
+	    "(Squid would stop using this helper)");
+	return HELPER_FAILED;
+}
+
+enum helper_answer
+calc_helper_ask(const char *command, struct dstr user, struct dstr realm,
+    char *ha1_r, char *msg_r, size_t msglen)
+{
+	struct obuf req = { NULL, 0, 0 };
+	enum helper_answer ans;
+	int to[2], from[2], status;
+	char *line;
+	ssize_t n;
+	pid_t pid;
+
+	ha1_r[0] = '\0';
+	if (pipe2(to, O_CLOEXEC) < 0) {
+		snprintf(msg_r, msglen, "cannot make a pipe: %s", strerror(errno));
+		return HELPER_FAILED;
+	}
+	if (pipe2(from, O_CLOEXEC) < 0) {
+		snprintf(msg_r, msglen, "cannot make a pipe: %s", strerror(errno));
+		close(to[0]);
+		close(to[1]);
+		return HELPER_FAILED;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(msg_r, msglen, "cannot fork: %s", strerror(errno));
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		return HELPER_FAILED;
+	}
+	if (pid == 0) {
+		if (dup2(to[0], STDIN_FILENO) < 0 || dup2(from[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+
+	/* Exactly what Squid writes: "user":"realm" LF */
+	obuf_append(&req, "\"", 1);
+	obuf_append(&req, user.p, user.n);
+	obuf_append(&req, "\":\"", 3);
+	obuf_append(&req, realm.p, realm.n);
+	obuf_append(&req, "\"\n", 2);
+	if (log_debug_enabled()) {
+		char safe[256];
+
+		log_debug("helper request: %s",
+		    calc_safe(req.p, req.len - 1, safe, sizeof(safe)));
+	}
+	line = xmalloc(HELPER_REPLY_MAX);
+	if (write_all(to[1], req.p, req.len) < 0)
+		n = -1;
+	else
+		n = read_line(from[0], line, HELPER_REPLY_MAX);
+	obuf_free(&req);
+	close(to[1]);
+	close(from[0]);
+	status = reap(pid);
+
+	if (n >= 0)
+		ans = parse_reply(line, (size_t)n, ha1_r, msg_r, msglen);
+	else {
+		ans = HELPER_FAILED;
+		if (n == -2)
+			snprintf(msg_r, msglen, "no answer within %d s",
+			    HELPER_TIMEOUT_MS / 1000);
+		else if (n == -3)
+			snprintf(msg_r, msglen, "the reply line is longer than %d bytes",
+			    HELPER_REPLY_MAX);
+		else if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			snprintf(msg_r, msglen, "the command could not be run "
+			    "(sh exit status 127)");
+		else if (status != -1 && WIFEXITED(status))
+			snprintf(msg_r, msglen, "it exited with status %d without "
+			    "answering", WEXITSTATUS(status));
+		else if (status != -1 && WIFSIGNALED(status))
+			snprintf(msg_r, msglen, "it was killed by signal %d without "
+			    "answering", WTERMSIG(status));
+		else
+			snprintf(msg_r, msglen, "it closed its output without answering");
+	}
+	secret_free(line, HELPER_REPLY_MAX);
+	log_debug("helper answer: %s", ans == HELPER_OK ? "OK" :
+	    ans == HELPER_ERR ? "ERR" : ans == HELPER_BH ? "BH" : "none");
+	return ans;
+}

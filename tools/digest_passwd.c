@@ -1,0 +1,298 @@
+/* digest_passwd.c - maintain digest users in an htdigest file or an
+ * SQLite store (SPEC section 7): the command line, then a hand-off to
+ * passwd_file.c or passwd_sqlite.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "log.h"
+#include "passwd.h"
+#include "passwd_file.h"
+#include "passwd_sqlite.h"
+
+enum {
+	OPT_HELP = 0x100, OPT_VERSION, OPT_SQLITE, OPT_INIT, OPT_DISABLE,
+	OPT_ENABLE, OPT_IMPORT, OPT_ALLOW_EMPTY,
+};
+
+static const struct option longopts[] = {
+	{ "create", no_argument, NULL, 'c' },
+	{ "stdin", no_argument, NULL, 'i' },
+	{ "delete", no_argument, NULL, 'D' },
+	{ "verify", no_argument, NULL, 'v' },
+	{ "list", no_argument, NULL, 'l' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "sqlite", required_argument, NULL, OPT_SQLITE },
+	{ "init", no_argument, NULL, OPT_INIT },
+	{ "disable", no_argument, NULL, OPT_DISABLE },
+	{ "enable", no_argument, NULL, OPT_ENABLE },
+	{ "import", required_argument, NULL, OPT_IMPORT },
+	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The option that chose each verb, for error messages. */
+static const char *const verb_opt[] = {
+	[PASSWD_SET] = "adding a user",
+	[PASSWD_DELETE] = "-D",
+	[PASSWD_VERIFY] = "-v",
+	[PASSWD_LIST] = "-l",
+	[PASSWD_INIT] = "--init",
+	[PASSWD_DISABLE] = "--disable",
+	[PASSWD_ENABLE] = "--enable",
+	[PASSWD_IMPORT] = "--import",
+};
+
+static void
+usage(void)
+{
+	printf("Usage: %1$s [-c] [-i] [--allow-empty] FILE REALM USER\n"
+	    "       %1$s -D FILE REALM USER\n"
+	    "       %1$s -v [-i] FILE REALM USER\n"
+	    "       %1$s -l FILE [REALM]\n"
+	    "       %1$s --sqlite DB --init\n"
+	    "       %1$s --sqlite DB [-c] [-i] [--allow-empty] REALM USER\n"
+	    "       %1$s --sqlite DB -D | -v [-i] | --disable | --enable REALM USER\n"
+	    "       %1$s --sqlite DB -l [REALM]\n"
+	    "       %1$s --sqlite DB --import FILE\n"
+	    "Adds, changes, deletes, verifies and lists digest authentication users\n"
+	    "in an htdigest password file (user:realm:HA1 lines, as Apache's htdigest\n"
+	    "writes them) or in the SQLite store of digest_sqlite_auth.\n"
+	    "\nOptions:\n"
+	    "  -c, --create     create FILE; an existing FILE is emptied first, as with\n"
+	    "                   htdigest -c (with --sqlite: create the store if needed)\n"
+	    "  -i, --stdin      read the password from standard input, one line\n"
+	    "  -D, --delete     delete the user\n"
+	    "  -v, --verify     check a password: exit 0 if it matches, 3 if not\n"
+	    "  -l, --list       list user:realm pairs (never a hash)\n"
+	    "      --allow-empty  accept an empty password\n"
+	    "      --sqlite DB  work on the SQLite store DB instead of a file\n"
+	    "      --init       create the store's schema (idempotent)\n"
+	    "      --disable    keep the user but refuse its logins (SQLite)\n"
+	    "      --enable     accept a disabled user's logins again (SQLite)\n"
+	    "      --import FILE  load the user:realm:HA1 lines of FILE into the store\n"
+	    "                   in one transaction (\"-\" reads standard input)\n"
+	    "  -d, --debug      debug lines on stderr (never a password or an HA1)\n"
+	    "  -h, --help       print this help and exit\n"
+	    "  -V, --version    print the version and exit\n"
+	    "\nWithout -i the password is asked for on the terminal, twice, with echo\n"
+	    "off.  Exit status: 0 done (with -v: the password matches), 1 an error\n"
+	    "(bad usage, unknown user, a file or store that cannot be changed),\n"
+	    "3 with -v: the password does not match.\n"
+	    "\nSee the %1$s(1) manual page.\n", log_progname());
+}
+
+/* File descriptors 0-2 must be open, so a file we open never becomes
+ * stdout or stderr by accident. */
+static void
+sanitise_stdfds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+static int
+set_verb(struct passwd_req *req, bool *given, enum passwd_verb v)
+{
+	if (*given && req->verb != v) {
+		log_error("%s and %s cannot be combined (see --help)",
+		    verb_opt[req->verb], verb_opt[v]);
+		return -1;
+	}
+	*given = true;
+	req->verb = v;
+	return 0;
+}
+
+/* Place the arguments left after the options: FILE first (a store
+ * comes with --sqlite DB instead), then what the verb takes. */
+static int
+take_args(struct passwd_req *req, int n, char **a)
+{
+	const char *want;
+	bool ok;
+
+	if (!req->sqlite && req->verb >= PASSWD_INIT) {
+		log_error("%s needs --sqlite DB", verb_opt[req->verb]);
+		return -1;
+	}
+	if (!req->sqlite && n > 0) {
+		req->path = a[0];
+		a++;
+		n--;
+	}
+	switch (req->verb) {
+	case PASSWD_INIT:
+	case PASSWD_IMPORT:
+		ok = n == 0;
+		want = "no other arguments";
+		break;
+	case PASSWD_LIST:
+		ok = req->path != NULL && n <= 1;
+		want = req->sqlite ? "at most a REALM" : "FILE [REALM]";
+		break;
+	default:
+		ok = req->path != NULL && n == 2;
+		want = req->sqlite ? "REALM USER" : "FILE REALM USER";
+		break;
+	}
+	if (!ok) {
+		log_error("%s takes %s (see --help)", verb_opt[req->verb], want);
+		return -1;
+	}
+	if (req->verb == PASSWD_LIST) {
+		req->realm = n > 0 ? a[0] : NULL;
+	} else if (n == 2) {
+		req->realm = a[0];
+		req->user = a[1];
+	}
+	return 0;
+}
+
+/* Checks that need the whole command line. */
+static int
+check_req(const struct passwd_req *req)
+{
+	const char *why;
+
+	if (req->create && req->verb != PASSWD_SET) {
+		log_error("-c cannot be combined with %s", verb_opt[req->verb]);
+		return -1;
+	}
+	if (req->from_stdin && req->verb != PASSWD_SET &&
+	    req->verb != PASSWD_VERIFY) {
+		log_error("-i cannot be combined with %s", verb_opt[req->verb]);
+		return -1;
+	}
+	if (req->user != NULL)
+		return passwd_check_names(req->user, req->realm);
+	if (req->realm != NULL &&
+	    (why = passwd_name_problem(req->realm, strlen(req->realm), false)) != NULL) {
+		log_error("invalid realm: it %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fill req from argv.  Returns -1 to go on, or an exit status. */
+static int
+parse_args(int argc, char **argv, struct passwd_req *req)
+{
+	bool verb_given = false;
+	int opt, r = 0;
+
+	*req = (struct passwd_req){ .verb = PASSWD_SET };
+	opterr = 0;
+	while (r == 0 && (opt = getopt_long(argc, argv, ":cdDhilvV", longopts,
+	    NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			req->create = true;
+			break;
+		case 'd':
+			log_set_debug(true);
+			break;
+		case 'i':
+			req->from_stdin = true;
+			break;
+		case OPT_ALLOW_EMPTY:
+			req->allow_empty = true;
+			break;
+		case 'D':
+			r = set_verb(req, &verb_given, PASSWD_DELETE);
+			break;
+		case 'v':
+			r = set_verb(req, &verb_given, PASSWD_VERIFY);
+			break;
+		case 'l':
+			r = set_verb(req, &verb_given, PASSWD_LIST);
+			break;
+		case OPT_INIT:
+			r = set_verb(req, &verb_given, PASSWD_INIT);
+			break;
+		case OPT_DISABLE:
+			r = set_verb(req, &verb_given, PASSWD_DISABLE);
+			break;
+		case OPT_ENABLE:
+			r = set_verb(req, &verb_given, PASSWD_ENABLE);
+			break;
+		case OPT_IMPORT:
+			req->import = optarg;
+			r = set_verb(req, &verb_given, PASSWD_IMPORT);
+			break;
+		case OPT_SQLITE:
+			if (!passwd_sqlite_available()) {
+				log_error("SQLite support not compiled in");
+				return PASSWD_EXIT_FAIL;
+			}
+			req->sqlite = true;
+			req->path = optarg;
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage();
+			return PASSWD_EXIT_OK;
+		case 'V':
+		case OPT_VERSION:
+			printf("%s (%s) %s\n", log_progname(), PACKAGE_NAME,
+			    PACKAGE_VERSION);
+			return PASSWD_EXIT_OK;
+		case ':':
+			if (optopt > 0 && optopt < 0x100)
+				log_error("option -%c needs a value (see --help)", optopt);
+			else
+				log_error("option %s needs a value (see --help)",
+				    argv[optind - 1]);
+			return PASSWD_EXIT_FAIL;
+		default:
+			if (optopt > 0 && optopt < 0x100)
+				log_error("unknown option -%c (see --help)", optopt);
+			else
+				log_error("unknown option %s (see --help)",
+				    argv[optind - 1]);
+			return PASSWD_EXIT_FAIL;
+		}
+	}
+	if (r < 0 || take_args(req, argc - optind, argv + optind) < 0 ||
+	    check_req(req) < 0)
+		return PASSWD_EXIT_FAIL;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct passwd_req req;
+	const char *why = NULL;
+	int rc;
+
+	sanitise_stdfds();
+	log_init(argv[0]);
+	/* past RLIMIT_FSIZE, write() must fail with EFBIG, not kill us */
+	signal(SIGXFSZ, SIG_IGN);
+	if ((rc = parse_args(argc, argv, &req)) >= 0)
+		return rc;
+	if (digest_check(digest_alg_md5(), &why) < 0)
+		log_fatal("MD5 is not available from OpenSSL (%s)", why);
+	rc = req.sqlite ? passwd_sqlite_run(&req) : passwd_file_run(&req);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error("cannot write to standard output: %s", strerror(errno));
+		rc = PASSWD_EXIT_FAIL;
+	}
+	digest_cleanup();
+	return rc;
+}

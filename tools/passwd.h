@@ -1,0 +1,80 @@
+/* passwd.h - what the parts of digest_passwd share (SPEC section 7).
+ *
+ * digest_passwd.c parses the command line into a struct passwd_req and
+ * hands it to a store: passwd_file.c (htdigest files) or passwd_sqlite.c.
+ * passwd_input.c reads passwords, checks user and realm values, and reads
+ * whole files.  Every verb returns the process exit status.
+ */
+#ifndef DH_PASSWD_H
+#define DH_PASSWD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "digest.h"
+
+#define PASSWD_EXIT_OK		0	/* done; with -v: the password matches */
+#define PASSWD_EXIT_FAIL	1	/* usage, unknown user, I/O or store error */
+#define PASSWD_EXIT_MISMATCH	3	/* -v: the password does not match */
+
+/* Longest password accepted, in bytes (htdigest takes 255). */
+#define PASSWD_MAX_LEN 1024
+
+/* HA1 hex for MD5, with its NUL. */
+#define PASSWD_HA1_SIZE (2 * 16 + 1)
+
+enum passwd_verb {
+	PASSWD_SET,		/* add or change (default) */
+	PASSWD_DELETE,		/* -D */
+	PASSWD_VERIFY,		/* -v */
+	PASSWD_LIST,		/* -l */
+	PASSWD_INIT,		/* --init (SQLite) */
+	PASSWD_DISABLE,		/* --disable (SQLite) */
+	PASSWD_ENABLE,		/* --enable (SQLite) */
+	PASSWD_IMPORT,		/* --import FILE (SQLite) */
+};
+
+/* Strings point into argv. */
+struct passwd_req {
+	enum passwd_verb verb;
+	const char *path;	/* the password file, or the database */
+	const char *realm;	/* NULL: -l without a realm */
+	const char *user;
+	const char *import;	/* --import FILE; "-" is standard input */
+	bool sqlite;		/* path is an SQLite database */
+	bool create;		/* -c */
+	bool from_stdin;	/* -i */
+	bool allow_empty;	/* --allow-empty */
+};
+
+/* passwd_input.c */
+
+/* Check a user or realm value given on the command line: not empty, no
+ * ':', CR, LF or NUL; a user must not start with '#', space or tab (a
+ * reader would ignore the line).  Logs one line and returns -1 if bad. */
+int passwd_check_names(const char *user, const char *realm);
+
+/* The same rules as a reason, or NULL when the value is acceptable. */
+const char *passwd_name_problem(const char *s, size_t n, bool is_user);
+
+/* Read the password (prompted on the terminal with echo off, twice when
+ * confirm is true; or one line from standard input with -i) and put
+ * H(user:realm:password) in lowercase hex into ha1_r (PASSWD_HA1_SIZE).
+ * An empty password is refused for PASSWD_SET unless --allow-empty.  The
+ * password is wiped before returning.  Returns 0, or -1 after logging. */
+int passwd_get_ha1(const struct passwd_req *req, bool confirm, char *ha1_r);
+
+/* Read all of fd.  *buf_r is malloc'd (wiped when it grows; free it with
+ * secret_free(*buf_r, *cap_r)).  Returns 0, or -1 with errno set. */
+int passwd_read_fd(int fd, char **buf_r, size_t *len_r, size_t *cap_r);
+
+/* Print n bytes of a user or realm value: control bytes as \xHH. */
+void passwd_print_name(FILE *fp, const char *s, size_t n);
+
+/* A user or realm made safe for a log line (log_sanitize); buf holds
+ * PASSWD_SHOW_SIZE bytes. */
+#define PASSWD_SHOW_SIZE 256
+const char *passwd_show(const char *s, char *buf);
+
+#endif

@@ -1,0 +1,210 @@
+/* passwd_import.c - digest_passwd --sqlite DB --import FILE: load the
+ * user:realm:HA1 lines of an htdigest file into the store.
+ *
+ * One BEGIN IMMEDIATE transaction for the whole file: every good line is
+ * stored, or nothing is.  A user already in the store gets the new HA1
+ * and keeps its enabled flag.  Within the file the first line for a user
+ * and realm wins, as in every reader of the format; a temporary table
+ * remembers which keys this import has written.  Bad lines are skipped
+ * with a warning naming the line number, never a field.
+ */
+#include "config.h"
+
+#ifdef HAVE_SQLITE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "digest.h"
+#include "log.h"
+#include "passwd.h"
+#include "passwd_store.h"
+#include "secret.h"
+
+/* Warnings about skipped lines; the summary counts them all. */
+#define IMPORT_MAX_WARNINGS 20
+
+/* A progress line on a terminal every this many lines. */
+#define IMPORT_PROGRESS_LINES 50000
+
+#define SQL_SEEN_CREATE \
+	"CREATE TEMP TABLE import_seen (user TEXT NOT NULL, realm TEXT NOT NULL," \
+	" PRIMARY KEY (user, realm)) WITHOUT ROWID"
+#define SQL_SEEN_ADD \
+	"INSERT OR IGNORE INTO temp.import_seen (user, realm) VALUES (:user, :realm)"
+
+/* --import state: three statements run once per line. */
+struct import {
+	struct store *s;
+	const char *name;
+	sqlite3_stmt *seen, *update, *insert;
+	size_t added, updated, skipped, warnings;
+};
+
+static void
+import_skip(struct import *im, size_t lineno, const char *why)
+{
+	im->skipped++;
+	if (++im->warnings <= IMPORT_MAX_WARNINGS)
+		log_warn("%s:%zu: %s; line skipped", im->name, lineno, why);
+}
+
+/* Parse one line (no LF) into r; returns NULL or why it is skipped.
+ * Comment and blank lines give "" (skipped silently). */
+static const char *
+import_parse(const char *p, size_t n, struct row *r, char *ha1)
+{
+	const char *c1, *c2, *v;
+	size_t vlen;
+
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n == 0 || p[0] == '#' || p[0] == ' ' || p[0] == '\t')
+		return "";
+	if (memchr(p, '\0', n) != NULL)
+		return "NUL byte in line";
+	if ((c1 = memchr(p, ':', n)) == NULL ||
+	    (c2 = memchr(c1 + 1, ':', (size_t)(p + n - (c1 + 1)))) == NULL)
+		return "expected user:realm:HA1";
+	r->user = (struct dstr){ p, (size_t)(c1 - p) };
+	r->realm = (struct dstr){ c1 + 1, (size_t)(c2 - (c1 + 1)) };
+	v = c2 + 1;
+	vlen = (size_t)(p + n - v);
+	if (vlen >= 6 && memcmp(v, "{HHA1}", 6) == 0) {
+		v += 6;
+		vlen -= 6;
+	}
+	if (!digest_is_hex(digest_alg_md5(), v, vlen))
+		return "the HA1 field is not 32 hex digits (plaintext passwords cannot be imported)";
+	if (passwd_name_problem(r->user.p, r->user.n, true) != NULL)
+		return r->user.n == 0 ? "empty user name" : "the user name is not acceptable";
+	if (passwd_name_problem(r->realm.p, r->realm.n, false) != NULL)
+		return r->realm.n == 0 ? "empty realm" : "the realm is not acceptable";
+	digest_hex_lower(v, vlen, ha1);
+	r->ha1 = ha1;
+	return NULL;
+}
+
+/* Import one line.  Returns 0 (imported or skipped) or -1 (SQL error). */
+static int
+import_line(struct import *im, const char *p, size_t n, size_t lineno)
+{
+	char ha1[PASSWD_HA1_SIZE];
+	struct row r = { .ha1 = NULL };
+	const char *why;
+	int k = 0;
+
+	why = import_parse(p, n, &r, ha1);
+	if (why == NULL && (k = store_step_write(im->s, im->seen, &r)) == 0)
+		why = "an earlier line has the same user and realm (the first is used)";
+	if (why == NULL && k > 0 &&
+	    (k = store_step_write(im->s, im->update, &r)) == 0)
+		k = store_step_write(im->s, im->insert, &r) > 0 ? 2 : -1;
+	secret_wipe(ha1, sizeof(ha1));
+	if (why != NULL) {
+		if (*why != '\0')
+			import_skip(im, lineno, why);
+		return 0;
+	}
+	if (k < 0) {
+		log_error("%s:%zu: import stopped; nothing imported", im->name, lineno);
+		return -1;
+	}
+	if (k == 2)
+		im->added++;
+	else
+		im->updated++;
+	return 0;
+}
+
+static int
+import_lines(struct import *im, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	bool progress = isatty(STDERR_FILENO);
+	size_t lineno = 0;
+
+	while (p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
+
+		lineno++;
+		if (import_line(im, p, n, lineno) < 0)
+			return -1;
+		if (progress && lineno % IMPORT_PROGRESS_LINES == 0)
+			log_info("%s: %zu lines read, %zu users so far", im->name,
+			    lineno, im->added + im->updated);
+		p += n + 1;
+	}
+	if (im->warnings > IMPORT_MAX_WARNINGS)
+		log_warn("%s: %zu more skipped lines not shown", im->name,
+		    im->warnings - IMPORT_MAX_WARNINGS);
+	return 0;
+}
+
+static int
+read_import(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
+{
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
+	    open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		log_error("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (passwd_read_fd(fd, buf_r, len_r, cap_r) < 0) {
+		log_error("cannot read %s: %s", path, strerror(errno));
+		*buf_r = NULL;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return *buf_r != NULL ? 0 : -1;
+}
+
+int
+passwd_import_run(const struct passwd_req *req)
+{
+	struct store s;
+	struct import im = { .s = &s };
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = PASSWD_EXIT_FAIL;
+
+	im.name = strcmp(req->import, "-") == 0 ? "(stdin)" : req->import;
+	if (store_open_checked(&s, req, false) < 0)
+		return PASSWD_EXIT_FAIL;
+	if (read_import(req->import, &buf, &len, &cap) < 0 ||
+	    store_begin(&s) < 0 ||
+	    store_exec(&s, SQL_SEEN_CREATE, "cannot create a temporary table") < 0 ||
+	    (im.seen = store_prepare(&s, SQL_SEEN_ADD)) == NULL ||
+	    (im.update = store_prepare(&s, SQL_SET_HA1)) == NULL ||
+	    (im.insert = store_prepare(&s, SQL_INSERT)) == NULL ||
+	    import_lines(&im, buf, len) < 0)
+		goto out;
+	sqlite3_finalize(im.seen);
+	sqlite3_finalize(im.update);
+	sqlite3_finalize(im.insert);
+	im.seen = im.update = im.insert = NULL;
+	if (store_exec(&s, "DROP TABLE temp.import_seen", "cannot drop a temporary table") < 0 ||
+	    store_commit(&s) < 0)
+		goto out;
+	log_info("imported %zu users (%zu new, %zu updated), %zu lines skipped",
+	    im.added + im.updated, im.added, im.updated, im.skipped);
+	rc = PASSWD_EXIT_OK;
+out:
+	sqlite3_finalize(im.seen);
+	sqlite3_finalize(im.update);
+	sqlite3_finalize(im.insert);
+	store_rollback(&s);
+	store_close(&s);
+	if (buf != NULL)
+		secret_free(buf, cap);
+	return rc;
+}
+
+#endif /* HAVE_SQLITE */

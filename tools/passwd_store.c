@@ -1,0 +1,285 @@
+/* passwd_store.c - the SQLite connection of digest_passwd --sqlite.
+ *
+ * A missing database file is created by us, 0640 minus the umask, before
+ * SQLite opens it: SQLite would use 0644, and gives its journal the mode
+ * of the database.  Every statement is prepared with named parameters and
+ * bound; the busy timeout makes BEGIN IMMEDIATE wait for other writers.
+ */
+#include "config.h"
+
+#ifdef HAVE_SQLITE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "log.h"
+#include "passwd.h"
+#include "passwd_store.h"
+#include "sqlschema.h"
+
+#define SQL_CHECK_TABLE \
+	"SELECT user, realm, ha1, enabled FROM digest_users LIMIT 0"
+
+static void no_schema(const struct store *);
+static int store_check_schema(struct store *);
+static int bind_named(sqlite3_stmt *, const char *, struct dstr);
+
+void
+store_error(const struct store *s, const char *what)
+{
+	log_error("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+void
+store_close(struct store *s)
+{
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+/* Open the database.  create: make a missing file first, 0640 and the
+ * umask, so SQLite (which would use 0644) and its journals inherit it. */
+int
+store_open(struct store *s, const char *path, bool create, bool readonly)
+{
+	struct stat st;
+	int rc, fd;
+
+	s->db = NULL;
+	s->path = path;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT) {
+			log_error("cannot stat %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (!create) {
+			log_error("%s does not exist (create it with: digest_passwd --sqlite %s --init)",
+			    path, path);
+			return -1;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0640);
+		if (fd < 0 && errno != EEXIST) {
+			log_error("cannot create %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (fd >= 0)
+			close(fd);
+	} else if (!S_ISREG(st.st_mode)) {
+		log_error("%s is not a regular file", path);
+		return -1;
+	}
+	rc = sqlite3_open_v2(path, &s->db, readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("cannot open %s: %s", path, s->db != NULL ?
+		    sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, SQLSCHEMA_ADMIN_BUSY_MS);
+	return 0;
+}
+
+int
+store_exec(struct store *s, const char *sql, const char *what)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("%s: %s: %s", s->path, what,
+		    msg != NULL ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_begin(struct store *s)
+{
+	return store_exec(s, "BEGIN IMMEDIATE", "cannot start a write transaction");
+}
+
+int
+store_commit(struct store *s)
+{
+	return store_exec(s, "COMMIT", "cannot commit");
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (s->db != NULL && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void
+no_schema(const struct store *s)
+{
+	log_error("%s has no digest-helpers schema (%s); create it with: digest_passwd --sqlite %s --init",
+	    s->path, sqlite3_errmsg(s->db), s->path);
+}
+
+/* The schema is ours and not newer than this program. */
+static int
+store_check_schema(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 version;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, SQLSCHEMA_VERSION_QUERY, -1, &st, NULL);
+	if (rc == SQLITE_ERROR) {
+		no_schema(s);
+		return -1;
+	}
+	if (rc != SQLITE_OK) {
+		store_error(s, "cannot read the schema version");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		store_error(s, "cannot read the schema version");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		log_error("%s: schema_version is empty; run: digest_passwd --sqlite %s --init",
+		    s->path, s->path);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	version = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (version > SQLSCHEMA_VERSION) {
+		log_error("%s: schema version %lld is newer than this digest_passwd knows (%d); upgrade digest-helpers",
+		    s->path, (long long)version, SQLSCHEMA_VERSION);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(s->db, SQL_CHECK_TABLE, -1, &st, NULL) != SQLITE_OK) {
+		no_schema(s);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Create the schema (idempotent) and check its version. */
+int
+store_init_schema(struct store *s)
+{
+	if (store_begin(s) < 0)
+		return -1;
+	if (store_exec(s, SQLSCHEMA_CREATE, "cannot create the schema") < 0 ||
+	    store_check_schema(s) < 0 || store_commit(s) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open for a verb: read-only or not; create or check the schema. */
+int
+store_open_checked(struct store *s, const struct passwd_req *req, bool readonly)
+{
+	if (store_open(s, req->path, req->create, readonly) < 0)
+		return -1;
+	if ((req->create ? store_init_schema(s) : store_check_schema(s)) < 0) {
+		store_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+bind_named(sqlite3_stmt *st, const char *name, struct dstr v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i == 0 || v.p == NULL)
+		return SQLITE_OK;
+	if (v.n > INT_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_text(st, i, v.p, (int)v.n, SQLITE_STATIC);
+}
+
+/* Bind the values of r that st names. */
+int
+store_bind_row(sqlite3_stmt *st, const struct row *r)
+{
+	int i, rc;
+
+	if ((rc = bind_named(st, ":user", r->user)) != SQLITE_OK ||
+	    (rc = bind_named(st, ":realm", r->realm)) != SQLITE_OK ||
+	    (rc = bind_named(st, ":ha1", dstr_c(r->ha1))) != SQLITE_OK)
+		return rc;
+	if ((i = sqlite3_bind_parameter_index(st, ":enabled")) != 0)
+		return sqlite3_bind_int(st, i, r->enabled);
+	return SQLITE_OK;
+}
+
+sqlite3_stmt *
+store_prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_error(s, "cannot prepare a statement");
+		return NULL;
+	}
+	return st;
+}
+
+/* Run a write statement st for r.  Returns the rows changed or -1.
+ * The statement is reset and can be run again. */
+int
+store_step_write(struct store *s, sqlite3_stmt *st, const struct row *r)
+{
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if ((rc = store_bind_row(st, r)) != SQLITE_OK) {
+		log_error("%s: cannot bind a value: %s", s->path, sqlite3_errstr(rc));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "cannot write");
+		return -1;
+	}
+	return sqlite3_changes(s->db);
+}
+
+/* Prepare, run once, finalize. */
+int
+store_write(struct store *s, const char *sql, const struct row *r)
+{
+	sqlite3_stmt *st = store_prepare(s, sql);
+	int n;
+
+	if (st == NULL)
+		return -1;
+	n = store_step_write(s, st, r);
+	sqlite3_finalize(st);
+	return n;
+}
+
+struct row
+store_row_of(const struct passwd_req *req)
+{
+	return (struct row){
+		.user = dstr_c(req->user),
+		.realm = dstr_c(req->realm),
+	};
+}
+
+#endif /* HAVE_SQLITE */
