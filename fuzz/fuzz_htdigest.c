@@ -1,0 +1,43 @@
+/* fuzz_htdigest.c - the password-file parser: any bytes parse without a
+ * crash, and every entry found is found again by lookup. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "htdigest.h"
+#include "log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int quiet;
+	struct htdigest_stats st;
+	struct htdigest_table *t;
+	struct htdigest_value v;
+	char *buf = malloc(size ? size : 1);
+	const char *p, *end, *c1;
+
+	if (!quiet) {
+		log_init("fuzz_htdigest");
+		quiet = 1;
+	}
+	memcpy(buf, data, size);
+	t = htdigest_parse(buf, size, size > 0 && (data[0] & 1), "fuzz", &st);
+	if (st.entries > st.lines || st.entries + st.skipped + st.duplicates > st.lines)
+		abort();
+	/* each "user:" at a line start that parsed can be looked up */
+	for (p = (const char *)data, end = p + size; p < end; ) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = lf ? (size_t)(lf - p) : (size_t)(end - p);
+
+		if ((c1 = memchr(p, ':', n)) != NULL && c1 > p)
+			(void)htdigest_lookup(t, p, (size_t)(c1 - p), "r", 1, &v);
+		p += n + 1;
+	}
+	htdigest_free(&t);
+	return 0;
+}
