@@ -2,8 +2,9 @@
 # run-all.sh - the whole test suite, as the README's second command and CI
 # run it: install what is missing, build with warnings as errors, run
 # make check (unit tests, bats suites, parity with Squid's helper, real
-# Squid end to end), run it again under AddressSanitizer+UBSan, then
-# make distcheck.  Builds go to _build/ so the source tree stays clean.
+# Squid and slapd end to end), run it again under AddressSanitizer+UBSan,
+# run the helper suites under valgrind, fuzz every parser for a minute
+# each (FUZZ_SECONDS), then make distcheck.  Builds go to _build/ so the source tree stays clean.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,6 +56,31 @@ run_check plain --enable-werror --with-sqlite --with-ldap || status=1
 run_check sanitize --enable-werror --with-sqlite --with-ldap \
 	CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	LDFLAGS='-fsanitize=address,undefined' || status=1
+
+echo "==> check-valgrind (helper suites under memcheck)"
+if make -C _build/plain check-valgrind >_build/valgrind.log 2>&1; then
+	grep '^valgrind:' _build/valgrind.log
+	awk '/^ok /{p++} /^not ok /{f++} END { printf "valgrind %d %d 0\n", p, f }' _build/valgrind.log >>"$summary"
+else
+	grep -E '^not ok|^valgrind' _build/valgrind.log >&2
+	tail -80 _build/valgrind.log >&2
+	awk '/^ok /{p++} /^not ok /{f++} END { printf "valgrind %d %d 0\n", p, f + 1 }' _build/valgrind.log >>"$summary"
+	status=1
+fi
+
+echo "==> fuzz-smoke (libFuzzer, ${FUZZ_SECONDS:-60} s per target)"
+rm -rf _build/fuzz
+mkdir -p _build/fuzz
+if (cd _build/fuzz && ../../configure -q CC=clang --enable-fuzzing CFLAGS='-O1 -g' >/dev/null) &&
+	make -C _build/fuzz -j"$jobs" fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >_build/fuzz.log 2>&1; then
+	grep '^fuzz:' _build/fuzz.log
+	n=$(grep -c '^fuzz: .* exit 0' _build/fuzz.log)
+	echo "fuzz $n 0 0" >>"$summary"
+else
+	tail -60 _build/fuzz.log >&2
+	echo "fuzz 0 1 0" >>"$summary"
+	status=1
+fi
 
 if [ "$status" = 0 ]; then
 	echo "==> make distcheck"
