@@ -1,8 +1,10 @@
 /* digest.c - HTTP Digest hashing over OpenSSL EVP. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -196,6 +198,50 @@ digest_response(const struct digest_alg *alg, const char *ha1_hex,
 	}
 	kd[nkd++] = (struct dstr){ ha2, 2 * alg->len };
 	return digest_hash_parts(alg, kd, nkd, hex_r);
+}
+
+int
+digest_userhash(const struct digest_alg *alg, struct dstr user,
+    struct dstr realm, char *hex_r)
+{
+	/* RFC 7616 3.4.4: username = H( unq(username) ":" unq(realm) ) */
+	struct dstr parts[2] = { user, realm };
+
+	return digest_hash_parts(alg, parts, 2, hex_r);
+}
+
+int
+digest_hash_fd(const struct digest_alg *alg, int fd, char *hex_r,
+    const char **err_r)
+{
+	unsigned char bin[EVP_MAX_MD_SIZE], buf[16384];
+	unsigned int binlen = 0;
+	const EVP_MD *md = md_of(alg);
+	EVP_MD_CTX *c = ctx_get();
+	ssize_t n;
+
+	hex_r[0] = '\0';
+	*err_r = "hashing failed (OpenSSL)";
+	if (md == NULL || c == NULL || !EVP_DigestInit_ex(c, md, NULL))
+		return -1;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*err_r = "read error";
+			return -1;
+		}
+		if (!EVP_DigestUpdate(c, buf, (size_t)n))
+			return -1;
+	}
+	if (!EVP_DigestFinal_ex(c, bin, &binlen) || binlen != alg->len)
+		return -1;
+	to_hex(bin, binlen, hex_r);
+	*err_r = NULL;
+	return 0;
 }
 
 bool

@@ -73,6 +73,17 @@ int digest_response(const struct digest_alg *alg, const char *ha1_hex,
     struct dstr method, struct dstr uri, const char *hentity_hex,
     char *hex_r);
 
+/* RFC 7616 3.4.4 userhash: hex_r = H(unq(username) ":" unq(realm)).
+ * hex_r must hold DIGEST_HEX_MAX + 1 bytes.  Returns 0 or -1. */
+int digest_userhash(const struct digest_alg *alg, struct dstr user,
+    struct dstr realm, char *hex_r);
+
+/* H(entity-body) for qop=auth-int: hash everything readable from fd until
+ * end of file (fd is read, not closed).  Returns 0, or -1 with *err_r set
+ * to a static message (read error, or hashing failed). */
+int digest_hash_fd(const struct digest_alg *alg, int fd, char *hex_r,
+    const char **err_r);
+
 /* true when s holds exactly alg->len * 2 hex digits (either case). */
 bool digest_is_hex(const struct digest_alg *alg, const char *s, size_t n);
 

@@ -49,10 +49,6 @@ void calc_hash_body(const struct digest_alg *alg, const char *path,
 /* A non-negative decimal number of at most max; -1 when s is not one. */
 long long calc_parse_uint(const char *s, long long max);
 
-/* Untrusted text made safe for one output line (escaped, cut short).
- * Returns out. */
-const char *calc_safe(const char *p, size_t n, char *out, size_t outlen);
-
 int calc_cmd_ha1(int argc, char **argv);
 int calc_cmd_response(int argc, char **argv);
 int calc_cmd_challenge(int argc, char **argv);

@@ -33,12 +33,20 @@
  * problem being debugged (an LDAP search time limit is typically 5 s). */
 #define HELPER_TIMEOUT_MS 10000
 
-/* After its input is closed a helper should exit at once; then it is
- * asked with SIGTERM. */
+/* After its input is closed a helper should exit at once; after this long
+ * it gets SIGTERM, and as long again later SIGKILL. */
 #define HELPER_EXIT_WAIT_MS 2000
 
 /* Squid reads reply lines of up to 64 KiB (annotations can be long). */
 #define HELPER_REPLY_MAX 65536
+
+static long long now_ms(void);
+static int write_all(int, const char *, size_t);
+static ssize_t read_line(int, char *, size_t);
+static int reap(pid_t);
+static int reply_value(const char *, const char *, const char *, char *, size_t);
+static bool is_md5_hex(const char *, size_t);
+static enum helper_answer parse_reply(char *, size_t, char *, char *, size_t);
 
 static long long
 now_ms(void)
@@ -122,6 +130,12 @@ reap(pid_t pid)
 		usleep(10000);
 	}
 	kill(pid, SIGTERM);
+	deadline = now_ms() + HELPER_EXIT_WAIT_MS;
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
+		usleep(10000);
+	if (r == pid)
+		return status;
+	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return status;
@@ -213,7 +227,7 @@ parse_reply(char *line, size_t n, char *ha1_r, char *msg_r, size_t msglen)
 	if ((word_end - line == 3 && memcmp(line, "ERR", 3) == 0) ||
 	    (word_end - line == 2 && memcmp(line, "BH", 2) == 0)) {
 		if (reply_value(word_end, end, "message", val, sizeof(val)) == 0)
-			calc_safe(val, strlen(val), msg_r, msglen);
+			log_sanitize(val, strlen(val), msg_r, msglen);
 		return line[0] == 'E' ? HELPER_ERR : HELPER_BH;
 	}
 	/* Not echoed: an unknown reply could hold anything, an HA1 included. */
@@ -274,7 +288,7 @@ calc_helper_ask(const char *command, struct dstr user, struct dstr realm,
 		char safe[256];
 
 		log_debug("helper request: %s",
-		    calc_safe(req.p, req.len - 1, safe, sizeof(safe)));
+		    log_sanitize(req.p, req.len - 1, safe, sizeof(safe)));
 	}
 	line = xmalloc(HELPER_REPLY_MAX);
 	if (write_all(to[1], req.p, req.len) < 0)

@@ -232,10 +232,10 @@ calc_cmd_verify(int argc, char **argv)
 	log_debug("header: algorithm %s, qop %s, nc %s, user \"%s\"%s, realm \"%s\", uri \"%s\"",
 	    a.alg->name, a.qop.p != NULL ? a.qop.p : "(none)",
 	    a.nc.p != NULL ? a.nc.p : "(none)",
-	    calc_safe(a.username.p, a.username.n, s1, sizeof(s1)),
+	    log_sanitize(a.username.p, a.username.n, s1, sizeof(s1)),
 	    a.userhash ? " (userhash)" : a.username_ext ? " (from username*)" : "",
-	    calc_safe(a.realm.p, a.realm.n, s2, sizeof(s2)),
-	    calc_safe(a.uri.p, a.uri.n, s3, sizeof(s3)));
+	    log_sanitize(a.realm.p, a.realm.n, s2, sizeof(s2)),
+	    log_sanitize(a.uri.p, a.uri.n, s3, sizeof(s3)));
 
 	alg = a.alg;
 	if (o.helper != NULL && strcmp(alg->evp_name, "MD5") != 0) {
@@ -254,16 +254,16 @@ calc_cmd_verify(int argc, char **argv)
 		rc = verdict(CALC_EXIT_FAIL, "realm mismatch: the header's realm "
 		    "\"%s\" is not \"%s\" (the client answered another challenge, "
 		    "or the realm was changed since)",
-		    calc_safe(a.realm.p, a.realm.n, s1, sizeof(s1)),
-		    calc_safe(o.realm, strlen(o.realm), s2, sizeof(s2)));
+		    log_sanitize(a.realm.p, a.realm.n, s1, sizeof(s1)),
+		    log_sanitize(o.realm, strlen(o.realm), s2, sizeof(s2)));
 		goto out;
 	}
 	if (o.uri != NULL && !dstr_eq(a.uri, o.uri)) {
 		rc = verdict(CALC_EXIT_FAIL, "URI mismatch: the header's uri \"%s\" "
 		    "is not the request URI \"%s\" (the client hashed another URI, "
 		    "or something in between rewrote the request)",
-		    calc_safe(a.uri.p, a.uri.n, s1, sizeof(s1)),
-		    calc_safe(o.uri, strlen(o.uri), s2, sizeof(s2)));
+		    log_sanitize(a.uri.p, a.uri.n, s1, sizeof(s1)),
+		    log_sanitize(o.uri, strlen(o.uri), s2, sizeof(s2)));
 		goto out;
 	}
 
@@ -278,7 +278,7 @@ calc_cmd_verify(int argc, char **argv)
 			rc = verdict(CALC_EXIT_FAIL, "user mismatch: the header's "
 			    "userhash is not H(\"%s\":realm) (another user, or "
 			    "hashed with another realm)",
-			    calc_safe(user.p, user.n, s1, sizeof(s1)));
+			    log_sanitize(user.p, user.n, s1, sizeof(s1)));
 			goto out;
 		}
 	} else {
@@ -286,8 +286,8 @@ calc_cmd_verify(int argc, char **argv)
 		if (o.user != NULL && !dstr_eq(user, o.user)) {
 			rc = verdict(CALC_EXIT_FAIL, "user mismatch: the header is "
 			    "for user \"%s\", not \"%s\"",
-			    calc_safe(user.p, user.n, s1, sizeof(s1)),
-			    calc_safe(o.user, strlen(o.user), s2, sizeof(s2)));
+			    log_sanitize(user.p, user.n, s1, sizeof(s1)),
+			    log_sanitize(o.user, strlen(o.user), s2, sizeof(s2)));
 			goto out;
 		}
 	}
@@ -314,7 +314,7 @@ calc_cmd_verify(int argc, char **argv)
 		if (memchr(user.p, '"', user.n) != NULL) {
 			rc = verdict(CALC_EXIT_FAIL, "refused user name: \"%s\" holds "
 			    "'\"', and Squid drops such logins before asking a "
-			    "helper", calc_safe(user.p, user.n, s1, sizeof(s1)));
+			    "helper", log_sanitize(user.p, user.n, s1, sizeof(s1)));
 			goto out;
 		}
 		switch (calc_helper_ask(o.helper, user, a.realm, ha1, msg,
@@ -326,8 +326,8 @@ calc_cmd_verify(int argc, char **argv)
 			    "answered ERR%s%s%s for user \"%s\" in realm \"%s\" "
 			    "(no such user for that realm, or the user is disabled)",
 			    msg[0] ? " (" : "", msg, msg[0] ? ")" : "",
-			    calc_safe(user.p, user.n, s1, sizeof(s1)),
-			    calc_safe(a.realm.p, a.realm.n, s2, sizeof(s2)));
+			    log_sanitize(user.p, user.n, s1, sizeof(s1)),
+			    log_sanitize(a.realm.p, a.realm.n, s2, sizeof(s2)));
 			goto out;
 		case HELPER_BH:
 			rc = verdict(CALC_EXIT_FAIL, "helper could not tell: it "
@@ -381,15 +381,15 @@ calc_cmd_verify(int argc, char **argv)
 		    "the response does not match either (wrong password?)");
 	} else if (match) {
 		rc = verdict(CALC_EXIT_OK, "match: user \"%s\", realm \"%s\", %s, "
-		    "qop %s", calc_safe(user.p, user.n, s1, sizeof(s1)),
-		    calc_safe(a.realm.p, a.realm.n, s2, sizeof(s2)), a.alg->name,
+		    "qop %s", log_sanitize(user.p, user.n, s1, sizeof(s1)),
+		    log_sanitize(a.realm.p, a.realm.n, s2, sizeof(s2)), a.alg->name,
 		    a.qop.p != NULL ? a.qop.p : "none");
 	} else {
 		rc = verdict(CALC_EXIT_FAIL, "wrong password: the response does "
 		    "not match %s for user \"%s\" in realm \"%s\" (%s, method %s)%s%s",
-		    ha1_source(&o), calc_safe(user.p, user.n, s1, sizeof(s1)),
-		    calc_safe(a.realm.p, a.realm.n, s2, sizeof(s2)), a.alg->name,
-		    calc_safe(o.method, strlen(o.method), s3, sizeof(s3)),
+		    ha1_source(&o), log_sanitize(user.p, user.n, s1, sizeof(s1)),
+		    log_sanitize(a.realm.p, a.realm.n, s2, sizeof(s2)), a.alg->name,
+		    log_sanitize(o.method, strlen(o.method), s3, sizeof(s3)),
 		    o.helper != NULL ? "; or the stored HA1 was made for another "
 		    "realm or user name" : "", a.qop_type == AUTHZ_QOP_AUTH_INT ?
 		    "; or, with qop=auth-int, another body (--body-file)" : "");

@@ -79,7 +79,7 @@ main(int argc, char **argv)
 	int rc;
 
 	sanitise_stdfds();
-	log_init("digest_calc");
+	log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)
 		calc_die(CALC_EXIT_FAIL, "no command given (see --help)");
@@ -127,16 +127,10 @@ calc_alg(const char *name, int code)
 	if (alg == NULL)
 		calc_die(code, "unknown algorithm \"%s\": MD5, MD5-sess, SHA-256, "
 		    "SHA-256-sess, SHA-512-256 or SHA-512-256-sess",
-		    calc_safe(name, strlen(name), safe, sizeof(safe)));
+		    log_sanitize(name, strlen(name), safe, sizeof(safe)));
 	if (digest_check(alg, &err) < 0)
 		calc_die(code, "%s: %s", alg->name, err);
 	return alg;
-}
-
-const char *
-calc_safe(const char *p, size_t n, char *out, size_t outlen)
-{
-	return log_sanitize(p, n, out, outlen);
 }
 
 long long

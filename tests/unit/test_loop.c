@@ -56,7 +56,7 @@ run(const char *in, size_t inlen, const char *const *realms, size_t nrealms)
 	ok(loop_run(&fake, NULL, &cfg) == 0, "loop ends cleanly at end of input");
 	n = lseek(cfg.out_fd, 0, SEEK_END);
 	out = xmalloc((size_t)n + 1);
-	pread(cfg.out_fd, out, (size_t)n, 0);
+	ok(pread(cfg.out_fd, out, (size_t)n, 0) == n, "  replies read back");
 	out[n] = '\0';
 	fclose(fi);
 	fclose(fo);
