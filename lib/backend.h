@@ -13,6 +13,7 @@
 #define DH_BACKEND_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "digest.h"
@@ -64,8 +65,10 @@ struct backend_ops {
 	    size_t errlen);
 
 	/* Called by the loop before each batch of requests (and so before a
-	 * lone request): the place for cheap reload checks.  May be NULL. */
-	void (*tick)(void *ctx);
+	 * lone request): the place for cheap reload checks, which may skip
+	 * the work when it was done less than a second ago, unless force is
+	 * set (SIGHUP: "look at the store now").  May be NULL. */
+	void (*tick)(void *ctx, bool force);
 
 	/* Called by the loop when every request read so far is answered,
 	 * before it blocks for more: the place to end per-batch work (the

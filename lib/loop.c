@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,41 @@
 /* Replies are written once this much is gathered even if more complete
  * lines are waiting, to bound memory on a huge burst. */
 #define LOOP_OBUF_FLUSH (64 * 1024)
+
+/* Set by signal handlers, read by the loop between reads. */
+static volatile sig_atomic_t stop_signal;	/* SIGTERM/SIGINT: finish now */
+static volatile sig_atomic_t hup_signal;	/* SIGHUP: look at the store */
+
+/* The reader closed our stdout: Squid went away, a normal end. */
+static bool reader_gone;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	hup_signal = 1;
+}
+
+/* No SA_RESTART: a blocking read returns EINTR so the flag is seen. */
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 /* A lookup in flight: what its reply needs once the line is gone. */
 struct slot {
@@ -80,7 +116,11 @@ flush(const struct loop_config *cfg, struct obuf *out)
 
 	if (out->len > 0) {
 		rc = write_all(cfg->out_fd, out->p, out->len);
-		if (rc < 0)
+		if (rc < 0 && errno == EPIPE) {
+			log_info("the reader closed standard output (Squid went away); exiting");
+			reader_gone = true;
+		}
+		else if (rc < 0)
 			log_error("cannot write replies: %s", strerror(errno));
 		out->len = 0;
 	}
@@ -289,6 +329,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 	bool eof = false;
 	int rc = 0;
 
+	install_signals();
 	if (ops->start != NULL) {
 		l.nslots = ops->max_inflight != NULL ? ops->max_inflight(ctx) : 1;
 		if (l.nslots == 0)
@@ -327,6 +368,11 @@ loop_run(const struct backend_ops *ops, void *ctx,
 		}
 		if (eof && l.inflight == 0 && (start == have || discarding))
 			break;
+		if (stop_signal) {
+			log_info("stopping on signal %d; %u lookups in flight dropped",
+			    (int)stop_signal, l.inflight);
+			break;
+		}
 
 		/* Keep the unread part at the front of the buffer. */
 		if (start > 0) {
@@ -385,7 +431,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 
 			if (r < 0) {
 				if (errno == EINTR || errno == EAGAIN)
-					continue;
+					goto signals;
 				log_error("cannot read requests: %s", strerror(errno));
 				rc = -1;
 				break;
@@ -395,8 +441,15 @@ loop_run(const struct backend_ops *ops, void *ctx,
 			} else {
 				have += (size_t)r;
 				if (ops->tick != NULL)
-					ops->tick(ctx);
+					ops->tick(ctx, hup_signal != 0);
+				hup_signal = 0;
 			}
+		}
+signals:
+		if (hup_signal && ops->tick != NULL) {
+			log_info("SIGHUP: looking at the store now");
+			ops->tick(ctx, true);
+			hup_signal = 0;
 		}
 	}
 	if (ops->idle != NULL)
@@ -407,5 +460,5 @@ done:
 	obuf_free(&l.out);
 	free(l.slots);
 	free(buf);
-	return rc;
+	return reader_gone ? 0 : rc;
 }

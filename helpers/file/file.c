@@ -159,7 +159,7 @@ refuse(struct file_ctx *f, const struct file_id *id, int err)
 }
 
 static void
-file_tick(void *ctx)
+file_tick(void *ctx, bool force)
 {
 	struct file_ctx *f = ctx;
 	struct htdigest_table *t = NULL;
@@ -169,7 +169,7 @@ file_tick(void *ctx)
 	char err[512];
 	long long now = now_ns();
 
-	if (now - f->last_check_ns < FILE_CHECK_INTERVAL_NS)
+	if (!force && now - f->last_check_ns < FILE_CHECK_INTERVAL_NS)
 		return;
 	f->last_check_ns = now;
 

@@ -320,7 +320,7 @@ same_file(const struct stat *a, const struct stat *b)
 }
 
 static void
-sqlite_tick(void *ctx)
+sqlite_tick(void *ctx, bool force)
 {
 	struct sqlite_ctx *s = ctx;
 	struct sqlite_db fresh;
@@ -328,7 +328,7 @@ sqlite_tick(void *ctx)
 	char err[1024];
 	long long now = now_ns();
 
-	if (now - s->last_check_ns < SQLITE_CHECK_INTERVAL_NS)
+	if (!force && now - s->last_check_ns < SQLITE_CHECK_INTERVAL_NS)
 		return;
 	s->last_check_ns = now;
 	if (stat(s->path, &st) < 0 ||
