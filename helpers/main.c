@@ -84,6 +84,7 @@ main(int argc, char **argv)
 	sanitise_stdfds();
 	log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
+	loop_install_signals();
 
 	h_is_help = strchr(ops->shortopts, 'h') == NULL;
 	snprintf(shortopts, sizeof(shortopts), ":dV%s%s", h_is_help ? "h" : "",

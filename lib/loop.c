@@ -53,8 +53,8 @@ on_hup(int sig)
 }
 
 /* No SA_RESTART: a blocking read returns EINTR so the flag is seen. */
-static void
-install_signals(void)
+void
+loop_install_signals(void)
 {
 	struct sigaction sa;
 
@@ -329,7 +329,6 @@ loop_run(const struct backend_ops *ops, void *ctx,
 	bool eof = false;
 	int rc = 0;
 
-	install_signals();
 	if (ops->start != NULL) {
 		l.nslots = ops->max_inflight != NULL ? ops->max_inflight(ctx) : 1;
 		if (l.nslots == 0)
@@ -341,6 +340,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 		struct pollfd pfd[2];
 		nfds_t n = 0;
 		int timeout = -1, bfd = -1;
+		bool polled;
 		char *lf;
 
 		/* Take every complete line the backend has room for. */
@@ -414,7 +414,10 @@ loop_run(const struct backend_ops *ops, void *ctx,
 		}
 		/* Nothing in flight: a plain blocking read, as cheap as it gets
 		 * for the lone request a Squid helper mostly sees. */
-		if (l.inflight > 0 && (n > 0 || timeout >= 0)) {
+		/* Decided before dispatch(): if the last lookup completes there,
+		 * its reply must be written before any blocking read. */
+		polled = l.inflight > 0;
+		if (polled) {
 			int pr = poll(pfd, n, timeout);
 
 			if (pr < 0 && errno != EINTR) {
@@ -422,11 +425,10 @@ loop_run(const struct backend_ops *ops, void *ctx,
 				rc = -1;
 				break;
 			}
-		}
-		if (l.inflight > 0)
 			ops->dispatch(ctx, async_done, &l);
+		}
 		if (n > 0 && pfd[0].fd == cfg->in_fd && !eof &&
-		    (l.inflight == 0 || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))) {
+		    (!polled || (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))) {
 			ssize_t r = read(cfg->in_fd, buf + have, LOOP_IBUF_SIZE - have);
 
 			if (r < 0) {

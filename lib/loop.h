@@ -24,6 +24,12 @@ struct loop_config {
 	size_t nrealms;
 };
 
+/* SIGTERM and SIGINT end the loop cleanly (replies gathered so far are
+ * written, exit status 0); SIGHUP makes the backend look at its store at
+ * once.  Call early, before the store is loaded, so a signal during
+ * start-up is not fatal. */
+void loop_install_signals(void);
+
 /* Run until end of input.  Returns 0 at end of input, -1 when reading or
  * writing failed (already logged). */
 int loop_run(const struct backend_ops *ops, void *ctx,

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -61,8 +62,8 @@
 
 struct lb_conf {
 	char *uris;		/* space-separated list for ldap_initialize */
-	const char *host;	/* -h (may repeat: appended to uris) */
-	int port;		/* -p */
+	char *hosts;		/* -h values and server arguments, spaces between */
+	int port;		/* -p, for hosts given without one */
 	const char *basedn;	/* -b */
 	const char *filter;	/* -F pattern */
 	const char *userattr;	/* -u */
@@ -85,11 +86,14 @@ struct lb_conf {
 
 struct pending {
 	bool used;
+	bool retried;		/* already re-sent once after a lost connection */
 	int msgid;
+	unsigned gen;		/* the connection it was sent on */
 	unsigned token;
 	long long deadline_ms;
 	char *user;		/* copies: the request line is gone by then */
-	size_t user_len;
+	size_t user_len;	/* the name as sent: the HA1 is computed with it */
+	size_t search_off;	/* the name searched for: user + search_off (-S) */
 	char *realm;
 	size_t realm_len;
 	const struct digest_alg *alg;
@@ -101,10 +105,22 @@ struct lb_ctx {
 	long long retry_at_ms;	/* no reconnection attempt before this */
 	int backoff_ms;
 	bool outage_logged;
+	unsigned gen;		/* bumped at every disconnect: message ids of an
+				 * old connection must never match new results */
+	int last_err;		/* last search error logged, and when */
+	long long last_err_ms;
+	bool nobase_logged;
+	const char *down_why;	/* BH message while disconnected */
+	char **attrs;		/* requested: -A, then the exact-match ones */
+	size_t nexact;		/* attributes that must equal the user name */
 	struct pending *p;
 	unsigned np;
 	struct obuf scratch;	/* filter and base being built */
 };
+
+static int check_uris(const char *uris, char *err_r, size_t errlen);
+static bool filter_balanced(const char *f);
+static void exact_attrs(struct lb_ctx *x);
 
 static struct lb_conf conf = {
 	.port = LDAP_PORT,
@@ -134,6 +150,18 @@ append_uri(const char *uri)
 	if (n > 0)
 		conf.uris[n++] = ' ';
 	memcpy(conf.uris + n, uri, strlen(uri) + 1);
+}
+
+/* -h may repeat and may hold several hosts; Squid's extra arguments too. */
+static void
+append_host(const char *h)
+{
+	size_t n = conf.hosts != NULL ? strlen(conf.hosts) : 0;
+
+	conf.hosts = xrealloc(conf.hosts, n + strlen(h) + 2);
+	if (n > 0)
+		conf.hosts[n++] = ' ';
+	memcpy(conf.hosts + n, h, strlen(h) + 1);
 }
 
 static int
@@ -209,7 +237,7 @@ lb_option(int opt, const char *arg, const char **err_r)
 	case 'R': conf.no_referrals = true; return 0;
 	case 'S': conf.strip_domain = true; return 0;
 	case 'H': append_uri(arg); return 0;
-	case 'h': conf.host = arg; return 0;
+	case 'h': append_host(arg); return 0;
 	case 's':
 		for (i = 0; i < 3; i++)
 			if (strcmp(arg, scopes[i]) == 0) {
@@ -277,23 +305,36 @@ lb_option(int opt, const char *arg, const char **err_r)
 static void
 disconnect(struct lb_ctx *x)
 {
-	if (x->ld != NULL)
+	if (x->ld != NULL) {
 		ldap_unbind_ext(x->ld, NULL, NULL);
+		x->gen++;
+	}
 	x->ld = NULL;
 }
 
 static void
 schedule_retry(struct lb_ctx *x)
 {
-	x->backoff_ms = x->backoff_ms == 0 ? LDAP_RETRY_MIN_MS :
-	    (x->backoff_ms * 2 > LDAP_RETRY_MAX_MS ? LDAP_RETRY_MAX_MS :
-	    x->backoff_ms * 2);
-	x->retry_at_ms = now_ms() + x->backoff_ms;
+	long long now = now_ms();
+
+	if (x->backoff_ms == 0) {
+		/* a connection that was fine until now (closed when idle, or
+		 * the server restarted): one immediate attempt is allowed */
+		x->backoff_ms = LDAP_RETRY_MIN_MS;
+		x->retry_at_ms = now;
+		return;
+	}
+	x->backoff_ms = x->backoff_ms * 2 > LDAP_RETRY_MAX_MS ?
+	    LDAP_RETRY_MAX_MS : x->backoff_ms * 2;
+	x->retry_at_ms = now + x->backoff_ms;
 }
 
 static void
 connect_failed(struct lb_ctx *x, const char *what, int rc)
 {
+	x->down_why = rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
+	    rc == LDAP_TIMEOUT ? "LDAP server unreachable" :
+	    strcmp(what, "bind") == 0 ? "LDAP bind failed" : "LDAP connection failed";
 	if (!x->outage_logged)
 		log_error("LDAP %s failed (%s): %s; lookups answer BH until it is back",
 		    what, x->c.uris, ldap_err2string(rc));
@@ -377,19 +418,28 @@ lb_init(void **ctx_r, int argc, char **argv, char *err_r,
 	int i;
 
 	/* Squid takes extra arguments as more server names. */
-	for (i = 0; i < argc; i++) {
-		snprintf(uri, sizeof(uri), strstr(argv[i], "://") != NULL ? "%s" :
-		    "ldap://%s", argv[i]);
-		append_uri(uri);
-	}
-	if (conf.host != NULL) {
-		snprintf(uri, sizeof(uri), "ldap://%s:%d", conf.host, conf.port);
-		append_uri(uri);
+	for (i = 0; i < argc; i++)
+		append_host(argv[i]);
+	if (conf.hosts != NULL) {
+		char *save = NULL, *h;
+
+		for (h = strtok_r(conf.hosts, " ", &save); h != NULL;
+		    h = strtok_r(NULL, " ", &save)) {
+			if (strstr(h, "://") != NULL)
+				snprintf(uri, sizeof(uri), "%s", h);
+			else if (strchr(h, ':') != NULL)
+				snprintf(uri, sizeof(uri), "ldap://%s", h);
+			else
+				snprintf(uri, sizeof(uri), "ldap://%s:%d", h, conf.port);
+			append_uri(uri);
+		}
 	}
 	if (conf.uris == NULL) {
 		snprintf(uri, sizeof(uri), "ldap://localhost:%d", conf.port);
 		append_uri(uri);
 	}
+	if (check_uris(conf.uris, err_r, errlen) < 0)
+		return -1;
 	if (conf.basedn == NULL || conf.passattr == NULL) {
 		snprintf(err_r, errlen, "-b basedn and -A password-attribute are required (see --help)");
 		return -1;
@@ -402,6 +452,10 @@ lb_init(void **ctx_r, int argc, char **argv, char *err_r,
 	    ldapesc_pattern_check(conf.filter, &why) < 1) {
 		snprintf(err_r, errlen, "-F: %s", why != NULL ? why :
 		    "the filter must contain %s, the user name");
+		return -1;
+	}
+	if (conf.filter != NULL && !filter_balanced(conf.filter)) {
+		snprintf(err_r, errlen, "-F: the filter must be one parenthesised LDAP filter, e.g. (uid=%%s)");
 		return -1;
 	}
 	if (*conf.delim == '\0' && conf.realm == NULL) {
@@ -417,6 +471,7 @@ lb_init(void **ctx_r, int argc, char **argv, char *err_r,
 
 	x = xcalloc(1, sizeof(*x));
 	x->c = conf;
+	exact_attrs(x);
 	x->np = conf.inflight;
 	x->p = xcalloc(x->np, sizeof(*x->p));
 	/* Reaching the directory at start is not required: lookups answer
@@ -424,6 +479,103 @@ lb_init(void **ctx_r, int argc, char **argv, char *err_r,
 	(void)ensure_connected(x);
 	*ctx_r = x;
 	return 0;
+}
+
+/* Every URI must parse: a typo is a start-up error, not BH forever. */
+static int
+check_uris(const char *uris, char *err_r, size_t errlen)
+{
+	char *copy = xstrdup(uris), *save = NULL, *u;
+	int rc = 0;
+
+	for (u = strtok_r(copy, " ", &save); u != NULL; u = strtok_r(NULL, " ", &save)) {
+		LDAPURLDesc *d = NULL;
+
+		if (ldap_url_parse(u, &d) != LDAP_URL_SUCCESS) {
+			snprintf(err_r, errlen, "bad LDAP server or URI: %s", u);
+			rc = -1;
+			break;
+		}
+		ldap_free_urldesc(d);
+	}
+	free(copy);
+	return rc;
+}
+
+/* -F: one parenthesised filter with balanced parentheses (outside
+ * escapes).  The server would otherwise refuse every search. */
+static bool
+filter_balanced(const char *f)
+{
+	int depth = 0;
+	size_t n = strlen(f), i;
+
+	if (n < 2 || f[0] != '(' || f[n - 1] != ')')
+		return false;
+	for (i = 0; i < n; i++) {
+		if (f[i] == '\\' && i + 1 < n)
+			i++;
+		else if (f[i] == '(')
+			depth++;
+		else if (f[i] == ')' && --depth == 0 && i != n - 1)
+			return false;
+		if (depth < 0)
+			return false;
+	}
+	return depth == 0;
+}
+
+/* The attributes a found entry must hold the user name in, exactly: -u
+ * ATTR, or each ATTR of "(ATTR=%s)" in a -F pattern.  LDAP matches most
+ * naming attributes ignoring case and extra spaces, so "Alice" finds
+ * alice's entry; Squid's ACLs compare names exactly, so such a login
+ * would pass under another name.  The requested attributes are -A first,
+ * then these. */
+static void
+exact_attrs(struct lb_ctx *x)
+{
+	const char *f = x->c.filter, *p;
+	size_t n = 1;
+
+	x->attrs = xcalloc(strlen(f != NULL ? f : "") / 4 + 3, sizeof(char *));
+	x->attrs[0] = xstrdup(x->c.passattr);
+	if (x->c.userattr != NULL) {
+		x->attrs[n++] = xstrdup(x->c.userattr);
+	} else {
+		for (p = strstr(f, "=%s)"); p != NULL; p = strstr(p + 1, "=%s)")) {
+			const char *a = p;
+
+			while (a > f && (isalnum((unsigned char)a[-1]) || a[-1] == '-' ||
+			    a[-1] == ';' || a[-1] == '.'))
+				a--;
+			if (a > f && a[-1] == '(' && a < p)
+				x->attrs[n++] = xmemdup0(a, (size_t)(p - a));
+		}
+	}
+	x->nexact = n - 1;
+	x->attrs[n] = NULL;
+}
+
+static bool
+name_matches(struct lb_ctx *x, LDAPMessage *e, const struct pending *p)
+{
+	const char *user = p->user + p->search_off;
+	size_t ulen = p->user_len - p->search_off, k;
+	int i;
+
+	if (x->nexact == 0)
+		return true;
+	for (k = 1; k <= x->nexact; k++) {
+		struct berval **v = ldap_get_values_len(x->ld, e, x->attrs[k]);
+		bool hit = false;
+
+		for (i = 0; v != NULL && v[i] != NULL && !hit; i++)
+			hit = v[i]->bv_len == ulen && memcmp(v[i]->bv_val, user, ulen) == 0;
+		ldap_value_free_len(v);
+		if (hit)
+			return true;
+	}
+	return false;
 }
 
 static unsigned
@@ -442,45 +594,15 @@ pending_clear(struct pending *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static enum backend_result
-lb_start(void *ctx, const struct backend_query *q, unsigned token,
-    char *ha1_r, const char **err_r)
+/* Build base and filter for p and send the search.  Returns 0, or -1
+ * with *err_r set (the connection is dropped when it is the cause). */
+static int
+send_search(struct lb_ctx *x, struct pending *p, const char **err_r)
 {
-	struct lb_ctx *x = ctx;
-	char *attrs[2] = { (char *)x->c.passattr, NULL };
-	const char *user = q->user, *base;
-	size_t ulen = q->user_len, baselen;
+	const char *user = p->user + p->search_off, *base;
+	size_t ulen = p->user_len - p->search_off, baselen;
 	struct timeval tv;
-	struct pending *p = NULL;
 	int rc, msgid, scope = x->c.scope;
-	unsigned i;
-
-	(void)ha1_r;
-	if (x->c.strip_domain) {
-		const char *bs = memchr(user, '\\', ulen);
-
-		if (bs != NULL) {
-			ulen -= (size_t)(bs + 1 - user);
-			user = bs + 1;
-		}
-	}
-	/* -r: only that realm is looked up (Squid's meaning) */
-	if (x->c.realm != NULL && (strlen(x->c.realm) != q->realm_len ||
-	    memcmp(x->c.realm, q->realm, q->realm_len) != 0))
-		return BACKEND_NOT_FOUND;
-	for (i = 0; i < x->np; i++)
-		if (!x->p[i].used) {
-			p = &x->p[i];
-			break;
-		}
-	if (p == NULL) {
-		*err_r = "Too many lookups in flight";
-		return BACKEND_FAIL;
-	}
-	if (!ensure_connected(x)) {
-		*err_r = "LDAP server unreachable";
-		return BACKEND_FAIL;
-	}
 
 	/* base DN (then filter) in one scratch buffer, NUL after each */
 	x->scratch.len = 0;
@@ -517,7 +639,7 @@ lb_start(void *ctx, const struct backend_query *q, unsigned token,
 	tv.tv_sec = x->c.timelimit > 0 ? x->c.timelimit : LDAP_DEFAULT_SEARCH_TIMEOUT_S;
 	tv.tv_usec = 0;
 	/* size limit 2: a second entry is enough to call the user ambiguous */
-	rc = ldap_search_ext(x->ld, base, scope, x->scratch.p + baselen, attrs,
+	rc = ldap_search_ext(x->ld, base, scope, x->scratch.p + baselen, x->attrs,
 	    0, NULL, NULL, x->c.timelimit > 0 ? &tv : NULL, 2, &msgid);
 	if (rc != LDAP_SUCCESS) {
 		if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) {
@@ -527,18 +649,66 @@ lb_start(void *ctx, const struct backend_query *q, unsigned token,
 			log_error("LDAP search could not be sent: %s", ldap_err2string(rc));
 			*err_r = "LDAP search failed";
 		}
-		return BACKEND_FAIL;
+		return -1;
 	}
-	p->used = true;
 	p->msgid = msgid;
-	p->token = token;
+	p->gen = x->gen;
 	p->deadline_ms = now_ms() + 1000LL * (x->c.timelimit > 0 ?
 	    x->c.timelimit + LDAP_SEARCH_GRACE_S : LDAP_DEFAULT_SEARCH_TIMEOUT_S);
-	p->user = xmemdup0(user, ulen);
-	p->user_len = ulen;
+	return 0;
+}
+
+static enum backend_result
+lb_start(void *ctx, const struct backend_query *q, unsigned token,
+    char *ha1_r, const char **err_r)
+{
+	struct lb_ctx *x = ctx;
+	struct pending *p = NULL;
+	size_t off = 0;
+	unsigned i;
+
+	(void)ha1_r;
+	if (x->c.strip_domain) {
+		/* search for the name after DOMAIN\; hash the name as sent,
+		 * since the client's digest is computed with it */
+		const char *bs = memchr(q->user, '\\', q->user_len);
+
+		if (bs != NULL)
+			off = (size_t)(bs + 1 - q->user);
+	}
+	/* -r: only that realm is looked up (Squid's meaning) */
+	if (x->c.realm != NULL && (strlen(x->c.realm) != q->realm_len ||
+	    memcmp(x->c.realm, q->realm, q->realm_len) != 0))
+		return BACKEND_NOT_FOUND;
+	for (i = 0; i < x->np; i++)
+		if (!x->p[i].used) {
+			p = &x->p[i];
+			break;
+		}
+	if (p == NULL) {
+		*err_r = "Too many lookups in flight";
+		return BACKEND_FAIL;
+	}
+	if (!ensure_connected(x)) {
+		*err_r = x->down_why != NULL ? x->down_why : "LDAP server unreachable";
+		return BACKEND_FAIL;
+	}
+	p->user = xmemdup0(q->user, q->user_len);
+	p->user_len = q->user_len;
+	p->search_off = off;
 	p->realm = xmemdup0(q->realm, q->realm_len);
 	p->realm_len = q->realm_len;
 	p->alg = q->alg;
+	p->token = token;
+	p->retried = false;
+	if (send_search(x, p, err_r) < 0 &&
+	    /* the connection was found dead: one fresh attempt, back-off
+	     * permitting */
+	    (x->ld != NULL || !ensure_connected(x) || send_search(x, p, err_r) < 0)) {
+		pending_clear(p);
+		return BACKEND_FAIL;
+	}
+	p->used = true;
 	return BACKEND_PENDING;
 }
 
@@ -595,11 +765,28 @@ judge(struct lb_ctx *x, struct pending *p, LDAPMessage *res, char *ha1,
 	    LDAP_SUCCESS)
 		err = LDAP_OTHER;
 	n = ldap_count_entries(x->ld, res);
-	if (err == LDAP_NO_SUCH_OBJECT)
-		return BACKEND_NOT_FOUND;
+	if ((err == LDAP_NO_SUCH_OBJECT || err == LDAP_INVALID_DN_SYNTAX) &&
+	    x->c.userattr != NULL && x->c.scope == LDAP_SCOPE_BASE)
+		return BACKEND_NOT_FOUND;	/* no entry ATTR=USER,BASEDN */
+	if (err == LDAP_NO_SUCH_OBJECT) {
+		/* the search base itself is missing: nobody can be found,
+		 * which says nothing about this user */
+		if (!x->nobase_logged)
+			log_error("the search base %s does not exist in the directory (check -b); answering BH",
+			    x->c.basedn);
+		x->nobase_logged = true;
+		*why = "LDAP search base missing";
+		return BACKEND_FAIL;
+	}
 	if (err != LDAP_SUCCESS && err != LDAP_SIZELIMIT_EXCEEDED &&
 	    !(err == LDAP_REFERRAL && x->c.no_referrals)) {
-		log_error("LDAP search failed: %s", ldap_err2string(err));
+		/* once a minute per error, or clients could fill the log */
+		long long t = now_ms();
+
+		if (err != x->last_err || t - x->last_err_ms > 60000)
+			log_error("LDAP search failed: %s", ldap_err2string(err));
+		x->last_err = err;
+		x->last_err_ms = t;
 		*why = err == LDAP_TIMELIMIT_EXCEEDED ? "LDAP search timed out" :
 		    "LDAP search failed";
 		return BACKEND_FAIL;
@@ -613,6 +800,10 @@ judge(struct lb_ctx *x, struct pending *p, LDAPMessage *res, char *ha1,
 	}
 	if (n != 1 || (e = ldap_first_entry(x->ld, res)) == NULL)
 		return BACKEND_NOT_FOUND;
+	if (!name_matches(x, e, p)) {
+		log_debug("the entry found holds the name with other case or spacing: not this user");
+		return BACKEND_NOT_FOUND;
+	}
 	vals = ldap_get_values_len(x->ld, e, x->c.passattr);
 	if (pick_secret(x, p, vals, &secret)) {
 		if (x->c.ha1) {
@@ -638,17 +829,31 @@ judge(struct lb_ctx *x, struct pending *p, LDAPMessage *res, char *ha1,
 	return verdict;
 }
 
-/* Every pending lookup fails: the connection is gone. */
+/* The connection broke with searches in flight: each is sent once more on
+ * a fresh connection (a server that closed an idle connection, or a
+ * fail-over), or answered BH. */
 static void
-fail_all(struct lb_ctx *x, backend_done_fn *done, void *loop, const char *why)
+resend_or_fail(struct lb_ctx *x, backend_done_fn *done, void *loop)
 {
+	const char *why = "LDAP server unreachable";
+	bool tried = false;
 	unsigned i;
 
 	for (i = 0; i < x->np; i++) {
-		if (!x->p[i].used)
+		struct pending *p = &x->p[i];
+
+		if (!p->used || (x->ld != NULL && p->gen == x->gen))
 			continue;
-		done(loop, x->p[i].token, BACKEND_FAIL, NULL, why);
-		pending_clear(&x->p[i]);
+		if (!p->retried && !tried && x->ld == NULL) {
+			tried = true;
+			(void)ensure_connected(x);
+		}
+		if (!p->retried && x->ld != NULL && send_search(x, p, &why) == 0) {
+			p->retried = true;
+			continue;
+		}
+		done(loop, p->token, BACKEND_FAIL, NULL, why);
+		pending_clear(p);
 	}
 }
 
@@ -660,6 +865,7 @@ lb_dispatch(void *ctx, backend_done_fn *done, void *loop)
 	long long now;
 	unsigned i;
 
+	resend_or_fail(x, done, loop);
 	while (x->ld != NULL) {
 		LDAPMessage *res = NULL;
 		struct pending *p = NULL;
@@ -676,11 +882,12 @@ lb_dispatch(void *ctx, backend_done_fn *done, void *loop)
 			ldap_get_option(x->ld, LDAP_OPT_RESULT_CODE, &err);
 			ldap_msgfree(res);
 			connect_failed(x, "connection", err);
-			fail_all(x, done, loop, "LDAP server unreachable");
-			return;
+			resend_or_fail(x, done, loop);
+			continue;
 		}
 		for (i = 0; i < x->np; i++)
-			if (x->p[i].used && x->p[i].msgid == ldap_msgid(res)) {
+			if (x->p[i].used && x->p[i].gen == x->gen &&
+			    x->p[i].msgid == ldap_msgid(res)) {
 				p = &x->p[i];
 				break;
 			}
@@ -700,7 +907,7 @@ lb_dispatch(void *ctx, backend_done_fn *done, void *loop)
 	for (i = 0; i < x->np; i++) {
 		if (!x->p[i].used || x->p[i].deadline_ms > now)
 			continue;
-		if (x->ld != NULL)
+		if (x->ld != NULL && x->p[i].gen == x->gen)
 			ldap_abandon_ext(x->ld, x->p[i].msgid, NULL, NULL);
 		log_error("LDAP search timed out");
 		done(loop, x->p[i].token, BACKEND_FAIL, NULL, "LDAP search timed out");
@@ -727,9 +934,14 @@ lb_next_timeout(void *ctx)
 	long long now = now_ms(), t = LDAP_POLL_CAP_MS;
 	unsigned i;
 
-	for (i = 0; i < x->np; i++)
-		if (x->p[i].used && x->p[i].deadline_ms - now < t)
+	for (i = 0; i < x->np; i++) {
+		if (!x->p[i].used)
+			continue;
+		if (x->ld == NULL || x->p[i].gen != x->gen)
+			return 0;	/* orphaned by a lost connection */
+		if (x->p[i].deadline_ms - now < t)
 			t = x->p[i].deadline_ms - now;
+	}
 	return t < 0 ? 0 : (int)t;
 }
 
@@ -760,6 +972,10 @@ lb_fini(void **ctx)
 	if (x->c.secret != NULL)
 		secret_free(x->c.secret, strlen(x->c.secret));
 	free(x->c.uris);
+	free(x->c.hosts);
+	for (i = 0; x->attrs != NULL && x->attrs[i] != NULL; i++)
+		free(x->attrs[i]);
+	free(x->attrs);
 	free(x);
 	*ctx = NULL;
 }

@@ -1,0 +1,875 @@
+#!/usr/bin/env bats
+# digest_ldap_auth (SPEC sections 3 and 6) against a real slapd on 127.0.0.1,
+# started once for the file (tests/lib/slapd.bash, with a StartTLS
+# certificate).  Every answer is a real lookup; every expected HA1 is
+# computed here with md5sum, independently of our code.
+#
+# The directory (dc=example,dc=org):
+#   ou=people                 the users below, each an inetOrgPerson
+#     userPassword            REALM:HA1, one value per realm (for -e)
+#     description             REALM:password (plaintext, -l default ':')
+#     title                   REALM#password (-l '#')
+#     carLicense              the bare password (-r REALM -l '')
+#     employeeType            the bare HA1 (-e -r REALM -l '')
+#   ou=staff,ou=people        erin: only a subtree search finds her
+#   ou=solo                   alice alone: any wildcard that slipped through
+#                             the escaping would match exactly her (OK)
+#
+# The outage tests stop and restart slapd; they come last and leave it up.
+
+bats_require_minimum_version 1.5.0
+
+load lib/common
+load lib/slapd
+
+DLA="$top_builddir/digest_ldap_auth"
+SQUID_DLA=/usr/lib/squid/digest_ldap_auth
+PEOPLE="ou=people,$SLAPD_BASE"
+SOLO="ou=solo,$SLAPD_BASE"
+R1='Main Realm'
+R2='Second'
+SPECIAL='o(b)*r\x'		# a real uid made of filter metacharacters
+COMMA='smith, j'		# a real uid that needs DN escaping
+
+HA_ALICE1=$(md5hex "alice:$R1:alice pw")
+HA_ALICE2=$(md5hex "alice:$R2:alice:two")
+HA_BOB1=$(md5hex "bob:$R1:bob pw")
+HA_CAROL2=$(md5hex "carol:$R2:carol pw")
+HA_HANK1=$(md5hex "hank:$R1:hank pw")
+HA_ERIN1=$(md5hex "erin:$R1:erin pw")
+HA_SPECIAL1=$(md5hex "$SPECIAL:$R1:special pw")
+HA_COMMA1=$(md5hex "$COMMA:$R1:comma pw")
+NO_USER='ERR message="No such user"'
+
+# --- directory ------------------------------------------------------------------
+
+b64() { printf '%s' "$1" | base64 -w0; }
+
+# person UID [LDIF attribute lines...]: one inetOrgPerson under $PEOPLE
+person() {
+	local uid=$1; shift
+	printf 'dn: uid=%s,%s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: %s\n' \
+		"$uid" "$PEOPLE" "$uid" "$uid" "$uid"
+	printf '%s\n' "$@"
+	echo
+}
+
+setup_file() {
+	[ -x "$DLA" ] || { echo "$DLA is not built"; return 1; }
+	slapd_setup "$BATS_FILE_TMPDIR/slapd" tls || return 1
+	local l="$BATS_FILE_TMPDIR/users.ldif"
+	{
+		person alice \
+			"userPassword: $R1:$HA_ALICE1" "userPassword: $R2:$HA_ALICE2" \
+			"description: $R1:alice pw" "description: $R2:alice:two" \
+			"title: $R1#alice pw" "title: $R2#alice:two" \
+			"carLicense: alice pw" "employeeType: $HA_ALICE1"
+		person bob "userPassword: $R1:$HA_BOB1" "description: $R1:bob pw" \
+			"title: $R1#bob pw"
+		# a value for the second realm only
+		person carol "userPassword: $R2:$HA_CAROL2" "description: $R2:carol pw"
+		# no password attribute at all
+		person dave
+		# an HA1 in capitals: answered in lowercase
+		person hank "userPassword: $R1:${HA_HANK1^^}"
+		# not an HA1 at all
+		person mallet "userPassword: $R1:this-is-not-an-ha1-value-of-32-c"
+		# two entries with the same cn: ambiguous for -F '(cn=%s)'
+		printf 'dn: uid=twin1,%s\nobjectClass: inetOrgPerson\nuid: twin1\ncn: Twin\nsn: t\nuserPassword: %s:%s\n\n' \
+			"$PEOPLE" "$R1" "$(md5hex "Twin:$R1:one")"
+		printf 'dn: uid=twin2,%s\nobjectClass: inetOrgPerson\nuid: twin2\ncn: Twin\nsn: t\nuserPassword: %s:%s\n\n' \
+			"$PEOPLE" "$R1" "$(md5hex "Twin:$R1:two")"
+		# uids that only escaping lets us find (base64 in the LDIF)
+		printf 'dn:: %s\nobjectClass: inetOrgPerson\nuid:: %s\ncn: special\nsn: s\nuserPassword: %s:%s\ndescription: %s:special pw\n\n' \
+			"$(b64 'uid=o(b)*r\\x,'"$PEOPLE")" "$(b64 "$SPECIAL")" "$R1" "$HA_SPECIAL1" "$R1"
+		printf 'dn:: %s\nobjectClass: inetOrgPerson\nuid:: %s\ncn: comma\nsn: c\nuserPassword: %s:%s\n\n' \
+			"$(b64 'uid=smith\, j,'"$PEOPLE")" "$(b64 "$COMMA")" "$R1" "$HA_COMMA1"
+		printf 'dn: ou=staff,%s\nobjectClass: organizationalUnit\nou: staff\n\n' "$PEOPLE"
+		printf 'dn: uid=erin,ou=staff,%s\nobjectClass: inetOrgPerson\nuid: erin\ncn: erin\nsn: e\nuserPassword: %s:%s\n\n' \
+			"$PEOPLE" "$R1" "$HA_ERIN1"
+		printf 'dn: %s\nobjectClass: organizationalUnit\nou: solo\n\n' "$SOLO"
+		printf 'dn: uid=alice,%s\nobjectClass: inetOrgPerson\nuid: alice\ncn: alice\nsn: a\nuserPassword: %s:%s\n\n' \
+			"$SOLO" "$R1" "$HA_ALICE1"
+	} >"$l"
+	slapd_add "$l" || { slapd_stop; return 1; }
+	# a certificate nobody trusts, for the StartTLS refusal
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=stranger" \
+		-keyout "$BATS_FILE_TMPDIR/other-key.pem" -out "$BATS_FILE_TMPDIR/other.pem" >/dev/null 2>&1
+}
+
+teardown_file() {
+	slapd_stop
+}
+
+teardown() {
+	# a background helper left by a failed test (by its PID only)
+	if [ -n "${BG_PID:-}" ]; then
+		exec 7>&- 8<&-
+		kill "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+	fi
+	# the outage tests freeze (SIGSTOP) and stop slapd: leave it up and
+	# running for the next test
+	if [ -f "$SLAPD_DIR/slapd.pid" ]; then
+		kill -CONT "$(cat "$SLAPD_DIR/slapd.pid")" 2>/dev/null || true
+	fi
+	slapd_up || slapd_start
+}
+
+# --- helpers --------------------------------------------------------------------
+
+ERRF() { printf '%s' "$BATS_TEST_TMPDIR/stderr"; }
+
+# lda ARGS...: our helper bound as the root DN to our slapd; stderr to $(ERRF)
+lda() {
+	"$DLA" -D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$SLAPD_URI" "$@" 2>"$(ERRF)"
+}
+
+# req USER [REALM]: one request line (REALM defaults to $R1)
+req() { printf '"%s":"%s"\n' "$1" "${2:-$R1}"; }
+
+ok() { printf 'OK ha1="%s"' "$1"; }
+
+# bg_start ARGS...: our helper as a coproc; requests to fd 7, replies on fd 8
+bg_start() {
+	coproc LDH { exec "$DLA" "$@" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&-; }
+	BG_PID=$LDH_PID
+	exec 7>&"${LDH[1]}" 8<&"${LDH[0]}"
+	# only fds 7 and 8 from here: closing 7 is the helper's end of input
+	eval "exec ${LDH[1]}>&- ${LDH[0]}<&-"
+}
+
+# bg_ask LINE: send one line, print its reply (TIMEOUT... after 5 s): a lone
+# request must be answered without more input (SPEC section 3)
+bg_ask() {
+	local r
+	printf '%s\n' "$1" >&7
+	IFS= read -r -t 5 -u 8 r || r="TIMEOUT (no reply within 5 s)"
+	printf '%s' "$r"
+}
+
+# collect N SECONDS FILE: read N replies from fd 8 into FILE, at most SECONDS
+# in all; fails when fewer came
+collect() {
+	local n=$1 end=$(($(date +%s%N) / 1000000 + $2 * 1000)) f=$3 got=0 line left
+	: >"$f"
+	while [ "$got" -lt "$n" ]; do
+		left=$((end - $(date +%s%N) / 1000000))
+		[ "$left" -gt 0 ] || break
+		IFS= read -r -t "$((left / 1000)).$(printf '%03d' $((left % 1000)))" -u 8 line || break
+		printf '%s\n' "$line" >>"$f"
+		got=$((got + 1))
+	done
+	[ "$got" -eq "$n" ] || { echo "only $got of $n replies within $2 s" >&2; return 1; }
+}
+
+# bg_finish: close the helper's input, it must exit 0 having written nothing more
+bg_finish() {
+	local extra rc=0
+	exec 7>&-
+	extra=$(timeout 15 cat <&8) || true
+	exec 8<&-
+	wait "$BG_PID" || rc=$?
+	BG_PID=
+	[ -z "$extra" ] || { echo "unexpected output after the last reply: $extra" >&2; return 1; }
+	[ "$rc" -eq 0 ] || { echo "helper exit status $rc" >&2; cat "$BATS_TEST_TMPDIR/bg.err" >&2; return 1; }
+}
+
+# ask_expect LINE WANT: the reply to LINE must be WANT
+ask_expect() {
+	local got
+	got=$(bg_ask "$1")
+	[ "$got" = "$2" ] || { printf 'request:  %s\nexpected: %s\nactual:   %s\n' "$1" "$2" "$got"; return 1; }
+}
+
+# only_lines ERE FILE: every line of FILE matches ERE (else show the others)
+only_lines() {
+	if grep -Evq "$1" "$2"; then
+		echo "lines not matching $1:"
+		grep -Ev "$1" "$2" | head -n 20
+		return 1
+	fi
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# the injection corpus: one request line per name, realm $R1 (a NUL inside one)
+corpus() {
+	python3 - "$R1" <<-'PY'
+	import sys
+	realm = sys.argv[1].encode()
+	names = [
+	    b"*", b"*)(uid=*", b")(|(uid=*", b"\\2a", b"\\00", b"(", b")", b"\\",
+	    b"admin*", b"a*", b"*a", b"alice)(objectClass=*", b"alice\\",
+	    b"a" * 5000, b"al" + b"i" * 4000 + b"ce*",
+	    "Álice".encode(), "алиса".encode(), "アリス*".encode(),
+	    b"uid=alice,ou=people", b"uid=alice", b",", b"+", b"#alice",
+	    b" alice", b"alice ", b"Alice", b"al\x00ice", b"al\"ice", b"\"",
+	    b"alice*", b"*lice", b"al*ce", b"a*e", b"alice)", b"(alice",
+	    b"alice\\29", b"alice\\2a", b"\\61lice", b"=", b";", b"<alice>",
+	    b"alice,ou=solo,dc=example,dc=org", b"alice+cn=alice", b"cn=alice",
+	    b"alice)(|(uid=*)", b"*)(&", b"*))%00", b"%s", b"%s%s%d", b"\\*",
+	    b"alice\t", b"alice\xff", b"\xc3(", b"o(b)*", b"o*",
+	]
+	out = sys.stdout.buffer
+	for n in names:
+	    out.write(b'"' + n + b'":"' + realm + b'"\n')
+	PY
+}
+
+# --- modes ----------------------------------------------------------------------
+
+@test "-F '(uid=%s)' -e: REALM:HA1 values, one per realm (multi-valued attribute)" {
+	run lda -b "$PEOPLE" -F '(uid=%s)' -A userPassword -e <<-IN
+	$(req alice)
+	$(req alice "$R2")
+	$(req bob)
+	$(req hank)
+	$(req bob "$R2")
+	$(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 6 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$(ok "$HA_ALICE2")" ]
+	[ "${lines[2]}" = "$(ok "$HA_BOB1")" ]
+	[ "${lines[3]}" = "$(ok "$HA_HANK1")" ]	# stored in capitals
+	[ "${lines[4]}" = "$NO_USER" ]
+	[ "${lines[5]}" = "$NO_USER" ]
+}
+
+@test "-F: a pattern with several %s and %% is substituted by us" {
+	run lda -b "$PEOPLE" -F '(&(objectClass=inetOrgPerson)(|(uid=%s)(cn=%s))(!(sn=100%%)))' \
+		-A userPassword -e <<-IN
+	$(req alice)
+	$(req bob)
+	$(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$(ok "$HA_BOB1")" ]
+	[ "${lines[2]}" = "$NO_USER" ]
+}
+
+@test "-u uid (scope sub by default) finds users in sub-trees; -s one does not" {
+	run lda -b "$PEOPLE" -u uid -A userPassword -e <<-IN
+	$(req alice)
+	$(req alice "$R2")
+	$(req erin)
+	$(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$(ok "$HA_ALICE2")" ]
+	[ "${lines[2]}" = "$(ok "$HA_ERIN1")" ]	# in ou=staff,ou=people
+	[ "${lines[3]}" = "$NO_USER" ]
+	run lda -b "$PEOPLE" -u uid -s one -A userPassword -e <<-IN
+	$(req alice)
+	$(req erin)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$NO_USER" ]
+}
+
+@test "-u uid -s base reads the entry uid=USER,BASE (DN-escaped user)" {
+	run lda -b "$PEOPLE" -u uid -s base -A userPassword -e -d <<-IN
+	$(req alice)
+	$(req alice "$R2")
+	$(req "$COMMA")
+	$(req erin)
+	$(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$(ok "$HA_ALICE2")" ]
+	[ "${lines[2]}" = "$(ok "$HA_COMMA1")" ]
+	[ "${lines[3]}" = "$NO_USER" ]		# exists, but not directly under BASE
+	[ "${lines[4]}" = "$NO_USER" ]
+	# a base-scope read of the user's DN, not a search of BASE
+	grep -q 'search base "uid=alice,ou=people,dc=example,dc=org"' "$(ERRF)"
+}
+
+@test "-l (default ':'): plaintext REALM:password, HA1 computed per realm" {
+	run lda -b "$PEOPLE" -F '(uid=%s)' -A description <<-IN
+	$(req alice)
+	$(req alice "$R2")
+	$(req bob)
+	$(req carol "$R2")
+	$(req carol)
+	$(req dave)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$(ok "$HA_ALICE2")" ]	# the password holds ':'
+	[ "${lines[2]}" = "$(ok "$HA_BOB1")" ]
+	[ "${lines[3]}" = "$(ok "$HA_CAROL2")" ]
+	[ "${lines[4]}" = "$NO_USER" ]
+	[ "${lines[5]}" = "$NO_USER" ]
+}
+
+@test "-l '#': another delimiter" {
+	run lda -b "$PEOPLE" -u uid -A title -l '#' <<-IN
+	$(req alice)
+	$(req alice "$R2")
+	$(req bob)
+	$(req bob "$R2")
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$(ok "$HA_ALICE2")" ]
+	[ "${lines[2]}" = "$(ok "$HA_BOB1")" ]
+	[ "${lines[3]}" = "$NO_USER" ]
+	# with ':' as the delimiter the same values hold no realm
+	run lda -b "$PEOPLE" -u uid -A title <<<"$(req alice)"
+	[ "$output" = "$NO_USER" ]
+}
+
+@test "-r REALM -l '': a bare password (and -e: a bare HA1); other realms ERR" {
+	run lda -b "$PEOPLE" -F '(uid=%s)' -A carLicense -r "$R1" -l '' <<-IN
+	$(req alice)
+	$(req alice "$R2")
+	$(req alice "${R1,,}")
+	$(req bob)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$NO_USER" ]
+	[ "${lines[2]}" = "$NO_USER" ]
+	[ "${lines[3]}" = "$NO_USER" ]	# no carLicense
+	run lda -b "$PEOPLE" -u uid -A employeeType -e -r "$R1" -l '' <<-IN
+	$(req alice)
+	$(req alice "$R2")
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$NO_USER" ]
+}
+
+@test "-r REALM with a delimiter: only that realm is answered, without a search" {
+	run lda -d -b "$PEOPLE" -F '(uid=%s)' -A userPassword -e -r "$R2" <<-IN
+	$(req alice "$R2")
+	$(req alice)
+	$(req carol "$R2")
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE2")" ]
+	[ "${lines[1]}" = "$NO_USER" ]		# alice has an R1 value, but -r is R2
+	[ "${lines[2]}" = "$(ok "$HA_CAROL2")" ]
+	# two searches, not three
+	[ "$(grep -c 'search base' "$(ERRF)")" -eq 2 ]
+}
+
+# --- results --------------------------------------------------------------------
+
+@test "no entry, an entry without the attribute, or without a value for the realm: ERR" {
+	run lda -b "$PEOPLE" -u uid -A userPassword -e <<-IN
+	$(req nobody)
+	$(req dave)
+	$(req carol)
+	$(req carol "Other")
+	IN
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	for l in "${lines[@]}"; do [ "$l" = "$NO_USER" ]; done
+}
+
+@test "two entries matching: ERR and a log line" {
+	run --separate-stderr lda -b "$PEOPLE" -F '(cn=%s)' -A userPassword -e <<-IN
+	$(req Twin)
+	$(req alice)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$NO_USER" ]
+	[ "${lines[1]}" = "$(ok "$HA_ALICE1")" ]
+	grep -q '^digest_ldap_auth: .*more than one LDAP entry matches user "Twin"' "$(ERRF)"
+	[ "$(wc -l <"$(ERRF)")" -eq 1 ]
+	# the same through the subtree -u search
+	run lda -b "$SLAPD_BASE" -u uid -A userPassword -e <<<"$(req alice)"
+	[ "$output" = "$NO_USER" ]		# people/alice and solo/alice
+	grep -q 'more than one LDAP entry matches user "alice"' "$(ERRF)"
+}
+
+@test "-e with a value that is not an HA1: BH and a log line, never OK or ERR" {
+	run lda -b "$PEOPLE" -u uid -A userPassword -e <<-IN
+	$(req mallet)
+	1 $(req mallet)
+	$(req bob)
+	IN
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == 'BH message="'* ]]
+	[[ "${lines[1]}" == '1 BH message="'* ]]
+	[ "${lines[2]}" = "$(ok "$HA_BOB1")" ]
+	grep -q 'not a 32-digit HA1' "$(ERRF)"
+	refute_grep -F 'this-is-not-an-ha1' "$(ERRF)"
+}
+
+# --- the bind secret ------------------------------------------------------------
+
+@test "-w works but warns that ps shows it; -W does not warn" {
+	local s
+	s=$(cat "$SLAPD_SECRET_FILE")
+	run --separate-stderr "$DLA" -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -w "$s" -H "$SLAPD_URI" <<<"$(req alice)"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(ok "$HA_ALICE1")" ]
+	[[ "$stderr" == *"-w"*"ps"* ]]
+	[[ "$stderr" == "digest_ldap_auth: "* ]]
+	run --separate-stderr "$DLA" -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$SLAPD_URI" <<<"$(req alice)"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(ok "$HA_ALICE1")" ]
+	[ -z "$stderr" ]
+}
+
+@test "the bind secret and passwords never show: stdout, stderr with -d, ps" {
+	local s out="$BATS_TEST_TMPDIR/out"
+	s=$(cat "$SLAPD_SECRET_FILE")
+	for w in "-w $s" "-W $SLAPD_SECRET_FILE"; do
+		# shellcheck disable=SC2086
+		"$DLA" -d -b "$PEOPLE" -u uid -A description $w -D "$SLAPD_ROOTDN" \
+			-H "$SLAPD_URI" >"$out" 2>"$(ERRF)" <<-IN
+		$(req alice)
+		1 $(req bob)
+		$(req nobody)
+		IN
+		[ "$(head -n1 "$out")" = "$(ok "$HA_ALICE1")" ]
+		[ "$(wc -l <"$out")" -eq 3 ]
+		grep -q 'debug' "$(ERRF)"		# -d did print
+		refute_grep -F "$s" "$out" "$(ERRF)"
+		refute_grep -F 'alice pw' "$(ERRF)"
+		refute_grep -F 'bob pw' "$(ERRF)"
+		refute_grep -F "$HA_ALICE1" "$(ERRF)"
+	done
+	# -w: the secret is gone from the command line ps shows
+	bg_start -b "$PEOPLE" -u uid -A userPassword -e -D "$SLAPD_ROOTDN" -w "$s" -H "$SLAPD_URI"
+	ask_expect "$(req alice)" "$(ok "$HA_ALICE1")"
+	refute_grep -aF "$s" "/proc/$BG_PID/cmdline"
+	ps -o args= -p "$BG_PID" | refute_grep -F "$s"
+	bg_finish
+}
+
+@test "a refused bind (wrong secret): BH for every lookup and a log line, never ERR" {
+	printf 'not-the-secret\n' >"$BATS_TEST_TMPDIR/wrong"
+	run --separate-stderr "$DLA" -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$BATS_TEST_TMPDIR/wrong" -H "$SLAPD_URI" <<-IN
+	$(req alice)
+	7 $(req nobody)
+	$(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" == 'BH message="'* ]]
+	[[ "${lines[1]}" == '7 BH message="'* ]]
+	[[ "${lines[2]}" == 'BH message="'* ]]
+	[[ "$stderr" == *"bind"*"Invalid credentials"* ]]
+	[[ "$stderr" != *not-the-secret* ]]
+}
+
+# --- escaping -------------------------------------------------------------------
+
+# The corpus is searched for under ou=solo, where alice is alone: a wildcard
+# or a filter fragment that escaped the escaping would match exactly one
+# entry and answer OK, so this test can fail.
+@test "injection corpus (50 names): never OK, in -F, -u (sub) and -u -s base" {
+	local n m i bad=0 names="$BATS_TEST_TMPDIR/names" out="$BATS_TEST_TMPDIR/out"
+	corpus >"$BATS_TEST_TMPDIR/corpus"
+	n=$(wc -l <"$BATS_TEST_TMPDIR/corpus")
+	[ "$n" -ge 30 ]
+	cut -c1-60 "$BATS_TEST_TMPDIR/corpus" | cat -v >"$names"
+	# sanity: alice herself is found under ou=solo in every mode
+	for m in "-F (uid=%s)" "-u uid" "-u uid -s base"; do
+		# shellcheck disable=SC2086
+		[ "$(lda -b "$SOLO" $m -A userPassword -e <<<"$(req alice)")" = "$(ok "$HA_ALICE1")" ]
+	done
+	for m in "-F (uid=%s)" "-u uid" "-u uid -s base"; do
+		# shellcheck disable=SC2086
+		lda -b "$SOLO" $m -A userPassword -e <"$BATS_TEST_TMPDIR/corpus" >"$out" || {
+			echo "mode $m: helper failed"; cat "$(ERRF)"; bad=1; }
+		[ "$(wc -l <"$out")" -eq "$n" ] || { echo "mode $m: $(wc -l <"$out") replies for $n lines"; bad=1; }
+		if grep -q '^OK' "$out"; then
+			echo "mode $m: OK for a name that is not alice:"
+			paste -d' ' "$out" "$names" | grep '^OK'
+			bad=1
+		fi
+		# the line with a NUL byte cannot be a user name
+		i=$(grep -n -a 'al^@ice' "$names" | cut -d: -f1)
+		[ "$(sed -n "${i}p" "$out")" = 'BH message="NUL byte in request"' ] || {
+			echo "mode $m: NUL line answered $(sed -n "${i}p" "$out")"; bad=1; }
+	done
+	[ "$bad" -eq 0 ]
+}
+
+# Stricter than the above: a name that matches no entry is a definite "no
+# such user" (ERR), not "could not decide" (BH), whatever bytes it holds.
+@test "injection corpus: every name without a NUL is ERR (not BH) in every mode" {
+	local m bad=0 names="$BATS_TEST_TMPDIR/names" out="$BATS_TEST_TMPDIR/out"
+	corpus | grep -avP '\x00' >"$BATS_TEST_TMPDIR/corpus"
+	cut -c1-60 "$BATS_TEST_TMPDIR/corpus" | cat -v >"$names"
+	for m in "-F (uid=%s)" "-u uid" "-u uid -s base"; do
+		# shellcheck disable=SC2086
+		lda -b "$SOLO" $m -A userPassword -e <"$BATS_TEST_TMPDIR/corpus" >"$out" || bad=1
+		if grep -vq "^$NO_USER\$" "$out"; then
+			echo "mode $m: not ERR:"
+			paste -d' ' "$out" "$names" | grep -v "^$NO_USER"
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "a uid made of metacharacters (o(b)*r\\x) is found by its exact name only" {
+	local m
+	for m in "-F (uid=%s)" "-u uid" "-u uid -s base"; do
+		# shellcheck disable=SC2086
+		run lda -b "$PEOPLE" $m -A userPassword -e <<-IN
+		$(req "$SPECIAL")
+		$(req 'o(b)*')
+		$(req 'o*')
+		$(req '*r\x')
+		$(req 'o\28b\29\2ar\5cx')
+		$(req 'o(b)\2ar\x')
+		IN
+		[ "$status" -eq 0 ]
+		[ "${#lines[@]}" -eq 6 ]
+		[ "${lines[0]}" = "$(ok "$HA_SPECIAL1")" ]
+		[ "${lines[1]}" = "$NO_USER" ]
+		[ "${lines[2]}" = "$NO_USER" ]
+		[ "${lines[3]}" = "$NO_USER" ]
+		[ "${lines[4]}" = "$NO_USER" ]
+		[ "${lines[5]}" = "$NO_USER" ]
+	done
+	# plaintext: the HA1 is computed with the exact name
+	run lda -b "$PEOPLE" -u uid -A description <<<"$(req "$SPECIAL")"
+	[ "$output" = "$(ok "$HA_SPECIAL1")" ]
+}
+
+# --- channel IDs and order ------------------------------------------------------
+
+# mkreq N WITH-IDS: N requests cycling over 6 cases; expected replies to
+# $BATS_TEST_TMPDIR/want (ID-less lines get no ID; "mixed": every 3rd has none)
+mkreq() {
+	local n=$1 ids=$2 i u r w
+	: >"$BATS_TEST_TMPDIR/req"
+	: >"$BATS_TEST_TMPDIR/want"
+	for ((i = 1; i <= n; i++)); do
+		case $((i % 6)) in
+		0) u=alice r=$R1 w="OK ha1=\"$HA_ALICE1\"" ;;
+		1) u=bob r=$R1 w="OK ha1=\"$HA_BOB1\"" ;;
+		2) u=alice r=$R2 w="OK ha1=\"$HA_ALICE2\"" ;;
+		3) u=carol r=$R1 w=$NO_USER ;;
+		4) u="nobody$i" r=$R1 w=$NO_USER ;;
+		5) u=carol r=$R2 w="OK ha1=\"$HA_CAROL2\"" ;;
+		esac
+		if [ "$ids" = yes ] || { [ "$ids" = mixed ] && [ $((i % 3)) -ne 0 ]; }; then
+			printf '%d "%s":"%s"\n' "$((i * 7 + 1000))" "$u" "$r" >>"$BATS_TEST_TMPDIR/req"
+			printf '%d %s\n' "$((i * 7 + 1000))" "$w" >>"$BATS_TEST_TMPDIR/want"
+		else
+			printf '"%s":"%s"\n' "$u" "$r" >>"$BATS_TEST_TMPDIR/req"
+			printf '%s\n' "$w" >>"$BATS_TEST_TMPDIR/want"
+		fi
+	done
+}
+
+@test "a lone request is answered at once, without more input or end of input" {
+	local t0
+	bg_start -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$SLAPD_URI"
+	t0=$(now_ms)
+	ask_expect "$(req alice)" "$(ok "$HA_ALICE1")"
+	ask_expect "9 $(req bob)" "9 $(ok "$HA_BOB1")"
+	ask_expect "$(req nobody)" "$NO_USER"
+	ask_expect "10 $(req carol)" "10 $NO_USER"
+	[ $(($(now_ms) - t0)) -lt 2000 ]
+	bg_finish
+}
+
+@test "1,000 requests with channel IDs at once, -j 16 and -j 1: every ID once, right answers" {
+	local j out="$BATS_TEST_TMPDIR/out"
+	mkreq 1000 yes
+	for j in 16 1; do
+		lda -j "$j" -b "$PEOPLE" -F '(uid=%s)' -A userPassword -e \
+			<"$BATS_TEST_TMPDIR/req" >"$out"
+		[ "$(wc -l <"$out")" -eq 1000 ]
+		[ -z "$(cut -d' ' -f1 "$out" | sort | uniq -d)" ]
+		diff <(sort "$BATS_TEST_TMPDIR/want") <(sort "$out")
+	done
+}
+
+@test "without channel IDs replies keep the order of the requests" {
+	mkreq 300 no
+	lda -b "$PEOPLE" -u uid -A userPassword -e <"$BATS_TEST_TMPDIR/req" >"$BATS_TEST_TMPDIR/out"
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "IDs and no IDs mixed on one stream: N replies, ID-less ones in order" {
+	local out="$BATS_TEST_TMPDIR/out" want="$BATS_TEST_TMPDIR/want"
+	mkreq 300 mixed
+	lda -b "$PEOPLE" -F '(uid=%s)' -A userPassword -e <"$BATS_TEST_TMPDIR/req" >"$out"
+	[ "$(wc -l <"$out")" -eq 300 ]
+	diff <(sort "$want") <(sort "$out")
+	diff <(grep -v '^[0-9]' "$want") <(grep -v '^[0-9]' "$out")
+	[ -z "$(grep '^[0-9]' "$out" | cut -d' ' -f1 | sort | uniq -d)" ]
+}
+
+# --- start-up errors and --help -------------------------------------------------
+
+one_line_error() {	# one_line_error PATTERN: exit 1, no stdout, one stderr line
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "${stderr_lines[0]}" == "digest_ldap_auth: "* ]]
+	[[ "${stderr_lines[0]}" == *$1* ]]
+}
+
+@test "start-up errors: one line 'digest_ldap_auth: ...' and exit 1" {
+	local H=(-H "$SLAPD_URI")
+	run --separate-stderr "$DLA" "${H[@]}" -F '(uid=%s)' -A userPassword </dev/null
+	one_line_error "-b"
+	run --separate-stderr "$DLA" "${H[@]}" -b "$PEOPLE" -F '(uid=%s)' </dev/null
+	one_line_error "-A"
+	run --separate-stderr "$DLA" "${H[@]}" -b "$PEOPLE" -F '(uid=%s)' -u uid -A userPassword </dev/null
+	one_line_error "-F"
+	run --separate-stderr "$DLA" "${H[@]}" -b "$PEOPLE" -A userPassword </dev/null
+	one_line_error "-u"
+	run --separate-stderr "$DLA" "${H[@]}" -b "$PEOPLE" -F '(uid=alice)' -A userPassword </dev/null
+	one_line_error "%s"
+	run --separate-stderr "$DLA" "${H[@]}" -b "$PEOPLE" -F '(uid=%d)' -A userPassword </dev/null
+	one_line_error "-F"
+	run --separate-stderr "$DLA" "${H[@]}" -b "$PEOPLE" -F '(uid=%s)(cn=%n)' -A userPassword </dev/null
+	one_line_error "-F"
+	run --separate-stderr "$DLA" "${H[@]}" -b "$PEOPLE" -u uid -A userPassword -l '' </dev/null
+	one_line_error "-r"
+	run --separate-stderr "$DLA" "${H[@]}" -b "$PEOPLE" -u uid -A userPassword -s tree </dev/null
+	one_line_error "-s"
+	run --separate-stderr "$DLA" "${H[@]}" -b "$PEOPLE" -u uid -A userPassword -W /nonexistent/secret </dev/null
+	one_line_error "/nonexistent/secret"
+}
+
+@test "-h is the host (with -p), --help prints the usage and exits 0" {
+	run lda -b "$PEOPLE" -u uid -A userPassword -e <<<"$(req alice)"
+	[ "$output" = "$(ok "$HA_ALICE1")" ]
+	run "$DLA" -D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -h 127.0.0.1 -p "$SLAPD_PORT" \
+		-b "$PEOPLE" -u uid -A userPassword -e <<<"$(req alice)"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(ok "$HA_ALICE1")" ]
+	run --separate-stderr "$DLA" -h
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$stderr" == "digest_ldap_auth: "*"-h"* ]]
+	run --separate-stderr "$DLA" --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "Usage: digest_ldap_auth "* ]]
+	[[ "$output" == *"-h HOST"* ]]
+	[[ "$output" != *"-h, --help"* ]]
+	[ -z "$stderr" ]
+}
+
+# --- connection -----------------------------------------------------------------
+
+@test "fail-over: -H 'ldap://127.0.0.1:DEAD ldap://127.0.0.1:LIVE'" {
+	local dead
+	dead=$(free_port)
+	while [ "$dead" = "$SLAPD_PORT" ]; do dead=$(free_port); done
+	run "$DLA" -D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" \
+		-H "ldap://127.0.0.1:$dead $SLAPD_URI" -b "$PEOPLE" -u uid -A userPassword -e <<-IN
+	$(req alice)
+	1 $(req bob)
+	$(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "1 $(ok "$HA_BOB1")" ]
+	[ "${lines[2]}" = "$NO_USER" ]
+	# and the dead one alone is BH, not ERR
+	run --separate-stderr "$DLA" -D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" \
+		-H "ldap://127.0.0.1:$dead" -b "$PEOPLE" -u uid -A userPassword -e <<<"$(req alice)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == 'BH message="'* ]]
+}
+
+@test "StartTLS (-Z) with the server's certificate trusted: OK" {
+	LDAPTLS_CACERT="$SLAPD_CACERT" LDAPTLS_REQCERT=demand \
+		run lda -Z -b "$PEOPLE" -F '(uid=%s)' -A userPassword -e <<-IN
+	$(req alice)
+	5 $(req bob)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "5 $(ok "$HA_BOB1")" ]
+}
+
+@test "StartTLS (-Z) with an untrusted certificate: BH and a log line, never ERR" {
+	LDAPTLS_CACERT="$BATS_FILE_TMPDIR/other.pem" LDAPTLS_REQCERT=demand \
+		run --separate-stderr lda -Z -b "$PEOPLE" -F '(uid=%s)' -A userPassword -e <<-IN
+	$(req alice)
+	5 $(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == 'BH message="'* ]]
+	[[ "${lines[1]}" == '5 BH message="'* ]]
+	grep -q '^digest_ldap_auth: .*StartTLS' "$(ERRF)"
+}
+
+# --- parity with Squid's digest_ldap_auth ---------------------------------------
+
+@test "parity with Squid's digest_ldap_auth: -F -e REALM:HA1, byte-identical replies" {
+	require_cmd "$SQUID_DLA"
+	local in="$BATS_TEST_TMPDIR/in" ours="$BATS_TEST_TMPDIR/ours" theirs="$BATS_TEST_TMPDIR/theirs"
+	{
+		req alice; req alice "$R2"; req bob; req bob "$R2"; req carol "$R2"
+		req carol; req dave; req nobody; req erin; req "$COMMA"; req 'x y'
+	} >"$in"
+	local args=(-v 3 -b "$PEOPLE" -F '(uid=%s)' -A userPassword -e
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$SLAPD_URI")
+	"$DLA" "${args[@]}" <"$in" >"$ours"
+	"$SQUID_DLA" "${args[@]}" <"$in" >"$theirs" 2>/dev/null
+	[ "$(wc -l <"$ours")" -eq 11 ]
+	[ "$(head -n1 "$ours")" = "$(ok "$HA_ALICE1")" ]
+	cmp "$ours" "$theirs" || { diff "$ours" "$theirs"; false; }
+	# Squid's helper reads channel IDs too (strtoll, then a space); ours
+	# may answer them out of order, so the reply lines are compared sorted
+	awk '{ print NR + 40 " " $0 }' "$in" >"$in.ids"
+	"$DLA" "${args[@]}" <"$in.ids" | sort >"$ours"
+	"$SQUID_DLA" "${args[@]}" <"$in.ids" 2>/dev/null | sort >"$theirs"
+	[ "$(wc -l <"$ours")" -eq 11 ] || { cat "$ours"; false; }
+	grep -qx "41 $(ok "$HA_ALICE1")" "$ours" || { cat "$ours"; false; }
+	cmp "$ours" "$theirs" || { diff "$ours" "$theirs"; false; }
+}
+
+# --- outages (these stop slapd: keep them last) ---------------------------------
+
+@test "outage: slapd killed with searches pending, then stopped mid-stream: BH, never ERR, nothing lost; back without a restart" {
+	local f="$BATS_TEST_TMPDIR/replies" pid t0 i got
+	bg_start -j 16 -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$SLAPD_URI"
+	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1")"
+
+	# 1. slapd frozen: 20 searches go out (16 in flight), none answered
+	pid=$(cat "$SLAPD_DIR/slapd.pid")
+	kill -STOP "$pid"
+	for i in $(seq 2 21); do printf '%d %s\n' "$i" "$(req alice)" >&7; done
+	sleep 0.5
+	! IFS= read -r -t 0.2 -u 8 got || { kill -CONT "$pid"; echo "reply while slapd was frozen: $got"; false; }
+	# ... then it dies: every one of them is BH, promptly (well inside the
+	# 10 s search time-out)
+	t0=$(now_ms)
+	kill -KILL "$pid"
+	collect 20 5 "$f"
+	echo "pending -> BH in $(($(now_ms) - t0)) ms" >&3
+	only_lines '^[0-9]+ BH message="[^"]*"$' "$f"
+	diff <(seq 2 21) <(cut -d' ' -f1 "$f" | sort -n)
+	rm -f "$SLAPD_DIR/slapd.pid"
+
+	# 2. new requests while it is down: BH at once
+	for i in $(seq 100 149); do printf '%d %s\n' "$i" "$(req alice)" >&7; done
+	t0=$(now_ms)
+	collect 50 3 "$f"
+	only_lines '^[0-9]+ BH message="[^"]*"$' "$f"
+	diff <(seq 100 149) <(cut -d' ' -f1 "$f" | sort -n)
+
+	# 3. back: OK again from the same helper process
+	slapd_start
+	t0=$(now_ms)
+	i=200
+	while got=$(bg_ask "$i $(req alice)"); [ "$got" != "$i $(ok "$HA_ALICE1")" ]; do
+		[[ "$got" == "$i BH message="* ]] || { echo "while coming back: $got"; false; }
+		[ $(($(now_ms) - t0)) -lt 15000 ] || { echo "not back after 15 s: $got"; false; }
+		i=$((i + 1))
+		sleep 0.2
+	done
+	echo "OK again $(($(now_ms) - t0)) ms after slapd_start" >&3
+	kill -0 "$BG_PID"
+
+	# 4. a graceful slapd_stop while requests stream in (one every 10 ms)
+	(
+		for i in $(seq 1000 1199); do
+			printf '%d %s\n' "$i" "$(req alice)"
+			sleep 0.01
+		done >&7
+	) 3>&- &
+	local writer=$!
+	sleep 0.5
+	slapd_stop
+	wait "$writer"
+	collect 200 8 "$f"
+	diff <(seq 1000 1199) <(cut -d' ' -f1 "$f" | sort -n)
+	only_lines "^[0-9]+ (BH message=\"[^\"]*\"|OK ha1=\"$HA_ALICE1\")\$" "$f"
+	grep -q '^[0-9]* BH' "$f"		# the stop was seen ...
+	[ "$(tail -n1 "$f" | cut -d' ' -f2)" = BH ]	# ... and lasted
+	refute_grep ERR "$f"
+	slapd_start
+	t0=$(now_ms)
+	i=2000
+	while got=$(bg_ask "$i $(req bob)"); [ "$got" != "$i $(ok "$HA_BOB1")" ]; do
+		[[ "$got" == "$i BH message="* ]] || { echo "while coming back: $got"; false; }
+		[ $(($(now_ms) - t0)) -lt 15000 ] || { echo "not back after 15 s: $got"; false; }
+		i=$((i + 1))
+		sleep 0.2
+	done
+	ask_expect "$(req nobody)" "$NO_USER"
+	bg_finish
+	grep -q 'lookups answer BH until it is back' "$BATS_TEST_TMPDIR/bg.err"
+	grep -q 'is back' "$BATS_TEST_TMPDIR/bg.err"
+}
+
+# "Re-established on failure with back-off": not one connection attempt per
+# lookup.  With the back-off doubling from LDAP_RETRY_MIN_MS, a 1.5 s outage
+# is worth about 4 attempts, and the next attempt after it ends comes within
+# about as long again, far below LDAP_RETRY_MAX_MS.
+@test "outage: reconnection is spaced by the back-off, not one attempt per lookup; a short outage is short" {
+	local f="$BATS_TEST_TMPDIR/replies" pid t0 i got attempts
+	bg_start -d -j 16 -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$SLAPD_URI"
+	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1")"
+	pid=$(cat "$SLAPD_DIR/slapd.pid")
+	kill -STOP "$pid"
+	for i in $(seq 2 17); do printf '%d %s\n' "$i" "$(req alice)" >&7; done
+	sleep 0.3
+	kill -KILL "$pid"
+	t0=$(now_ms)
+	for i in $(seq 100 159); do
+		printf '%d %s\n' "$i" "$(req alice)" >&7
+		sleep 0.02
+	done
+	collect 76 5 "$f"
+	only_lines '^[0-9]+ BH message="[^"]*"$' "$f"
+	# the debug log has one line per failed attempt to reach the directory
+	attempts=$(grep -c 'LDAP .*failed' "$BATS_TEST_TMPDIR/bg.err" || true)
+	echo "$attempts failed connection attempts in $(($(now_ms) - t0)) ms of outage" >&3
+	[ "$attempts" -le 6 ] || { grep 'LDAP .*failed' "$BATS_TEST_TMPDIR/bg.err" | head -n 20; false; }
+	slapd_start
+	t0=$(now_ms)
+	i=200
+	while got=$(bg_ask "$i $(req alice)"); [ "$got" != "$i $(ok "$HA_ALICE1")" ]; do
+		[[ "$got" == "$i BH message="* ]] || { echo "while coming back: $got"; false; }
+		[ $(($(now_ms) - t0)) -lt 15000 ] || { echo "not back after 15 s: $got"; false; }
+		i=$((i + 1))
+		sleep 0.2
+	done
+	echo "OK again $(($(now_ms) - t0)) ms after slapd_start" >&3
+	[ $(($(now_ms) - t0)) -lt 4000 ] || { echo "a ~2 s outage kept lookups failing $(($(now_ms) - t0)) ms after slapd was back"; false; }
+	bg_finish
+}
+
+@test "outage: a helper started while slapd is down starts, answers BH, then OK once it is up" {
+	local got t0 i=1
+	slapd_stop
+	bg_start -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$SLAPD_URI"
+	[[ "$(bg_ask "$(req alice)")" == 'BH message="'* ]]
+	[[ "$(bg_ask "3 $(req nobody)")" == '3 BH message="'* ]]
+	kill -0 "$BG_PID"
+	grep -q '^digest_ldap_auth: .*failed' "$BATS_TEST_TMPDIR/bg.err"
+	slapd_start
+	t0=$(now_ms)
+	while got=$(bg_ask "$(req alice)"); [ "$got" != "$(ok "$HA_ALICE1")" ]; do
+		[[ "$got" == 'BH message="'* ]] || { echo "while coming back: $got"; false; }
+		[ $(($(now_ms) - t0)) -lt 15000 ] || { echo "not back after 15 s: $got"; false; }
+		sleep 0.2
+	done
+	ask_expect "$(req nobody)" "$NO_USER"
+	bg_finish
+}
