@@ -244,21 +244,26 @@ digest_hash_fd(const struct digest_alg *alg, int fd, char *hex_r,
 	return 0;
 }
 
+/* One table look-up per character instead of three range tests: this
+ * runs for every line of a million-line -c file. */
+static const unsigned char hex_digit[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+};
+
 bool
 digest_is_hex(const struct digest_alg *alg, const char *s, size_t n)
 {
+	unsigned ok = 1;
 	size_t i;
 
 	if (n != 2 * alg->len)
 		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		    (c >= 'A' && c <= 'F')))
-			return false;
-	}
-	return true;
+	for (i = 0; i < n; i++)
+		ok &= hex_digit[(unsigned char)s[i]];
+	return ok != 0;
 }
 
 void

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -20,53 +21,91 @@
 #define HHA1_PREFIX "{HHA1}"
 #define HHA1_PREFIX_LEN (sizeof(HHA1_PREFIX) - 1)
 
+/* 32 bytes an entry: offsets into the file's bytes instead of pointers,
+ * field lengths in 16 bits (a request line is at most 16 KiB anyway). */
+#define NO_REALM UINT32_MAX
+#define FIELD_MAX UINT16_MAX
+
 struct entry {
-	const char *user;
-	const char *realm;	/* NULL: any realm */
-	const char *value;
-	uint64_t hash;
-	uint32_t user_len;
-	uint32_t realm_len;
-	uint32_t value_len;
+	uint32_t user;		/* offsets into the table's buffer */
+	uint32_t realm;		/* NO_REALM: any realm */
+	uint32_t value;
+	uint16_t user_len;
+	uint16_t realm_len;
+	uint16_t value_len;
 	uint8_t kind;
+	uint32_t hlo;		/* the key's hash, low and high halves */
+	uint32_t hhi;
+	uint32_t lineno;	/* for the duplicate warning */
 };
 
 struct htdigest_table {
 	char *buf;		/* the file's bytes; entries point here */
 	size_t buflen;
-	struct entry *entries;
-	size_t nentries;
-	uint32_t *slots;	/* entry index + 1; 0 is empty */
-	size_t mask;		/* slot count - 1, a power of two minus one */
+	struct entry *entries;	/* every parsed line, duplicates too */
+	size_t nentries;	/* entries reachable through slots */
+	struct slot *slots;
+	size_t nslots;
+	size_t mask;		/* nslots - 1, nslots a power of two */
 };
 
-/* FNV-1a over user, a marker byte, then realm: realm-less keys get a
- * different marker so "bob" and "bob" + realm "" never collide by design. */
+/* A slot holds the entry's index and 32 bits of its hash, so a probe
+ * touches an entry only when the tags agree: the table, not the scattered
+ * entries, is what a lookup or a load walks through. */
+struct slot {
+	uint32_t tag;
+	uint32_t idx;		/* entry index + 1; 0 is empty */
+};
+
+/* Mix 8 bytes at a time (multiply-xorshift); the keys come from the
+ * admin's file, lookups cannot choose collisions into it. */
+static uint64_t
+mix_bytes(uint64_t h, const char *p, size_t n)
+{
+	uint64_t w;
+
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
+/* User, then realm; realm-less keys get another seed, so "bob" any-realm
+ * and "bob" with some realm never compare equal by accident. */
 static uint64_t
 key_hash(const char *user, size_t ulen, const char *realm, size_t rlen)
 {
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
+	uint64_t h = mix_bytes(realm != NULL ? 0x6a09e667f3bcc908ULL :
+	    0xbb67ae8584caa73bULL, user, ulen);
 
-	for (i = 0; i < ulen; i++)
-		h = (h ^ (unsigned char)user[i]) * 1099511628211ULL;
-	h = (h ^ (realm != NULL ? 1u : 2u)) * 1099511628211ULL;
-	for (i = 0; realm != NULL && i < rlen; i++)
-		h = (h ^ (unsigned char)realm[i]) * 1099511628211ULL;
-	/* fold the high bits down: the mask keeps only low bits */
-	return h ^ (h >> 29);
+	if (realm != NULL)
+		h = mix_bytes(h ^ 0x3c6ef372fe94f82bULL, realm, rlen);
+	return h;
+}
+
+static uint64_t
+entry_hash(const struct entry *e)
+{
+	return (uint64_t)e->hhi << 32 | e->hlo;
 }
 
 static bool
-key_equal(const struct entry *e, uint64_t h, const char *user, size_t ulen,
-    const char *realm, size_t rlen)
+key_equal(const char *buf, const struct entry *e, uint64_t h,
+    const char *user, size_t ulen, const char *realm, size_t rlen)
 {
-	if (e->hash != h || e->user_len != ulen ||
-	    memcmp(e->user, user, ulen) != 0)
+	if (entry_hash(e) != h || e->user_len != ulen ||
+	    memcmp(buf + e->user, user, ulen) != 0)
 		return false;
-	if (realm == NULL || e->realm == NULL)
-		return realm == NULL && e->realm == NULL;
-	return e->realm_len == rlen && memcmp(e->realm, realm, rlen) == 0;
+	if (realm == NULL || e->realm == NO_REALM)
+		return realm == NULL && e->realm == NO_REALM;
+	return e->realm_len == rlen && memcmp(buf + e->realm, realm, rlen) == 0;
 }
 
 /* Slot index for the key: the one holding it, or the empty one where it
@@ -76,15 +115,42 @@ find_slot(const struct htdigest_table *t, uint64_t h, const char *user,
     size_t ulen, const char *realm, size_t rlen)
 {
 	size_t i = (size_t)h & t->mask;
+	uint32_t tag = (uint32_t)(h >> 32);
 
-	while (t->slots[i] != 0) {
-		const struct entry *e = &t->entries[t->slots[i] - 1];
+	while (t->slots[i].idx != 0) {
+		if (t->slots[i].tag == tag) {
+			const struct entry *e = &t->entries[t->slots[i].idx - 1];
 
-		if (key_equal(e, h, user, ulen, realm, rlen))
-			return i;
+			if (key_equal(t->buf, e, h, user, ulen, realm, rlen))
+				return i;
+		}
 		i = (i + 1) & t->mask;
 	}
 	return i;
+}
+
+/* Large arrays on huge pages where the kernel offers them (fewer TLB
+ * misses while a million entries are inserted); plain memory otherwise. */
+#define HUGE_PAGE (2u * 1024 * 1024)
+
+static void *
+table_alloc(size_t n, bool zero)
+{
+	void *p = NULL;
+
+	if (n >= HUGE_PAGE) {
+		size_t rounded = (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+
+		if (posix_memalign(&p, HUGE_PAGE, rounded) == 0) {
+#ifdef MADV_HUGEPAGE
+			(void)madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+			if (zero)
+				memset(p, 0, n);
+			return p;
+		}
+	}
+	return zero ? xcalloc(1, n) : xmalloc(n);
 }
 
 static size_t
@@ -118,9 +184,10 @@ warn_line(struct parse_state *ps, size_t lineno, const char *what)
  * false for comments and blank lines, and for bad lines (warned). */
 static bool
 parse_line(struct parse_state *ps, size_t lineno, const char *p, size_t n,
-    bool ha1_mode, struct entry *e)
+    bool ha1_mode, const char *buf, struct entry *e)
 {
 	const char *end, *c1, *c2, *v;
+	uint64_t h;
 	size_t vlen;
 
 	if (n > 0 && p[n - 1] == '\r')
@@ -129,10 +196,6 @@ parse_line(struct parse_state *ps, size_t lineno, const char *p, size_t n,
 		return false;
 	if (memchr(p, '\0', n) != NULL) {
 		warn_line(ps, lineno, "NUL byte in line");
-		return false;
-	}
-	if (n > UINT32_MAX) {
-		warn_line(ps, lineno, "line too long");
 		return false;
 	}
 	end = p + n;
@@ -146,18 +209,23 @@ parse_line(struct parse_state *ps, size_t lineno, const char *p, size_t n,
 		return false;
 	}
 	c2 = memchr(c1 + 1, ':', (size_t)(end - (c1 + 1)));
-	e->user = p;
-	e->user_len = (uint32_t)(c1 - p);
+	if ((size_t)(c1 - p) > FIELD_MAX || (c2 != NULL &&
+	    (size_t)(c2 - (c1 + 1)) > FIELD_MAX)) {
+		warn_line(ps, lineno, "user or realm longer than 65535 bytes");
+		return false;
+	}
+	e->user = (uint32_t)(p - buf);
+	e->user_len = (uint16_t)(c1 - p);
 	if (c2 != NULL) {
 		if (c2 == c1 + 1) {
 			warn_line(ps, lineno, "empty realm");
 			return false;
 		}
-		e->realm = c1 + 1;
-		e->realm_len = (uint32_t)(c2 - (c1 + 1));
+		e->realm = (uint32_t)(c1 + 1 - buf);
+		e->realm_len = (uint16_t)(c2 - (c1 + 1));
 		v = c2 + 1;
 	} else {
-		e->realm = NULL;
+		e->realm = NO_REALM;
 		e->realm_len = 0;
 		v = c1 + 1;
 	}
@@ -175,11 +243,50 @@ parse_line(struct parse_state *ps, size_t lineno, const char *p, size_t n,
 		warn_line(ps, lineno, "HA1 field is not 32 hex digits");
 		return false;
 	}
-	e->value = v;
-	e->value_len = (uint32_t)vlen;
+	if (vlen > FIELD_MAX) {
+		warn_line(ps, lineno, "password field longer than 65535 bytes");
+		return false;
+	}
+	e->value = (uint32_t)(v - buf);
+	e->value_len = (uint16_t)vlen;
 	e->kind = ha1_mode ? HTDIGEST_HA1 : HTDIGEST_PLAIN;
-	e->hash = key_hash(e->user, e->user_len, e->realm, e->realm_len);
+	h = key_hash(p, e->user_len, e->realm == NO_REALM ? NULL : buf + e->realm,
+	    e->realm_len);
+	e->hlo = (uint32_t)h;
+	e->hhi = (uint32_t)(h >> 32);
 	return true;
+}
+
+/* Insert entries[0..n) in file order (so the first line of a key wins),
+ * prefetching the slot a few entries ahead: the slots are far apart in
+ * memory and the load is bound by those cache misses. */
+#define PREFETCH_AHEAD 16
+
+static void
+insert_all(struct htdigest_table *t, size_t n, struct parse_state *ps)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct entry *e = &t->entries[i];
+		size_t slot;
+
+		if (i + PREFETCH_AHEAD < n)
+			__builtin_prefetch(&t->slots[t->entries[i + PREFETCH_AHEAD].hlo & t->mask]);
+		slot = find_slot(t, entry_hash(e), t->buf + e->user, e->user_len,
+		    e->realm == NO_REALM ? NULL : t->buf + e->realm, e->realm_len);
+		if (t->slots[slot].idx != 0) {
+			/* first entry wins, as in Apache and nginx */
+			ps->st->duplicates++;
+			if (++ps->warnings <= HTDIGEST_MAX_WARNINGS)
+				log_warn("%s:%u: duplicate entry for the same user and realm; the earlier line is used",
+				    ps->name, e->lineno);
+			continue;
+		}
+		t->slots[slot].tag = e->hhi;
+		t->slots[slot].idx = (uint32_t)(i + 1);
+		t->nentries++;
+	}
 }
 
 struct htdigest_table *
@@ -188,42 +295,41 @@ htdigest_parse(char *buf, size_t len, bool ha1_mode, const char *name,
 {
 	struct htdigest_table *t = xcalloc(1, sizeof(*t));
 	struct parse_state ps = { .name = name, .st = st_r };
-	size_t nlines = count_lines(buf, len), slots = 16, lineno = 0;
-	const char *p = buf, *end = buf + len;
+	size_t whole = len, nlines, slots = 16, lineno = 0, n = 0;
+	const char *p, *end;
 
 	memset(st_r, 0, sizeof(*st_r));
 	st_r->complete = len == 0 || buf[len - 1] == '\n';
+	if (len > UINT32_MAX - 1) {	/* offsets are 32-bit: 4 GiB is plenty */
+		log_warn("%s: only the first 4 GiB are read", name);
+		len = UINT32_MAX - 1;
+		st_r->complete = false;
+	}
+	nlines = count_lines(buf, len);
+	p = buf;
+	end = buf + len;
 	while (slots < 2 * nlines)
 		slots *= 2;
 	t->buf = buf;
-	t->buflen = len;
-	t->entries = xmalloc((nlines ? nlines : 1) * sizeof(*t->entries));
-	t->slots = xcalloc(slots, sizeof(*t->slots));
+	t->buflen = whole;	/* wiped whole at free, even past a clamp */
+	t->entries = table_alloc((nlines ? nlines : 1) * sizeof(*t->entries), false);
+	t->slots = table_alloc(slots * sizeof(*t->slots), true);
+	t->nslots = slots;
 	t->mask = slots - 1;
 
+	/* one sequential pass over the file, then the inserts */
 	while (p < end) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
-		size_t n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
-		struct entry *e = &t->entries[t->nentries];
-		size_t slot;
+		size_t ln = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
 
 		lineno++;
-		if (parse_line(&ps, lineno, p, n, ha1_mode, e)) {
-			slot = find_slot(t, e->hash, e->user, e->user_len,
-			    e->realm, e->realm_len);
-			if (t->slots[slot] != 0) {
-				/* first entry wins, as in Apache and nginx */
-				st_r->duplicates++;
-				if (++ps.warnings <= HTDIGEST_MAX_WARNINGS)
-					log_warn("%s:%zu: duplicate entry for the same user and realm; the earlier line is used",
-					    name, lineno);
-			} else {
-				t->slots[slot] = (uint32_t)(t->nentries + 1);
-				t->nentries++;
-			}
+		if (parse_line(&ps, lineno, p, ln, ha1_mode, buf, &t->entries[n])) {
+			t->entries[n].lineno = (uint32_t)lineno;
+			n++;
 		}
-		p += n + 1;
+		p += ln + 1;
 	}
+	insert_all(t, n, &ps);
 	if (ps.warnings > HTDIGEST_MAX_WARNINGS)
 		log_warn("%s: %zu more warnings not shown", name,
 		    ps.warnings - HTDIGEST_MAX_WARNINGS);
@@ -310,15 +416,15 @@ htdigest_lookup(const struct htdigest_table *t, const char *user,
 		return false;
 	h = key_hash(user, user_len, realm, realm_len);
 	slot = find_slot(t, h, user, user_len, realm, realm_len);
-	if (t->slots[slot] == 0) {
+	if (t->slots[slot].idx == 0) {
 		h = key_hash(user, user_len, NULL, 0);
 		slot = find_slot(t, h, user, user_len, NULL, 0);
 	}
-	if (t->slots[slot] == 0)
+	if (t->slots[slot].idx == 0)
 		return false;
-	e = &t->entries[t->slots[slot] - 1];
+	e = &t->entries[t->slots[slot].idx - 1];
 	v_r->kind = (enum htdigest_kind)e->kind;
-	v_r->p = e->value;
+	v_r->p = t->buf + e->value;
 	v_r->n = e->value_len;
 	return true;
 }
