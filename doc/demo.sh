@@ -72,7 +72,7 @@ echo "   $DPW --sqlite $db --init"
 "$DPW" --sqlite "$db" --init || exit 1
 for entry in "alice wonderland" "bob builder"; do
 	user=${entry%% *}
-	echo "   printf '<password>\\n' | $DPW -i --sqlite $db '$REALM' $user"
+	printf "   printf '<password>\\\\n' | %s -i --sqlite %s '%s' %s\\n" "$DPW" "$db" "$REALM" "$user"
 	printf '%s\n' "${entry#* }" | "$DPW" -i --sqlite "$db" "$REALM" "$user" || exit 1
 done
 echo "   $DPW --sqlite $db --disable '$REALM' bob"

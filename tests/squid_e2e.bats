@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# End to end: a real Squid runs our digest_file_auth for Digest proxy
-# authentication, and curl logs in through it to a local origin server.
+# End to end: a real Squid runs our helpers (file, SQLite, LDAP) for Digest
+# proxy authentication, and curl logs in through it to a local origin.
 #
 # Four Squid instances, all with children 3 concurrency=4 (so requests carry
 # channel IDs):
