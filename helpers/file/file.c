@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "backend.h"
 #include "digest.h"
+#include "fileid.h"
 #include "htdigest.h"
 #include "log.h"
 #include "secret.h"
@@ -32,13 +32,6 @@
  * it is loaded anyway (an editor that drops the final newline). */
 #define FILE_SETTLE_SECONDS 5
 
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	struct timespec ctime;
-};
 
 struct file_ctx {
 	char *path;
@@ -55,40 +48,6 @@ struct file_ctx {
 };
 
 static bool opt_ha1;
-
-static long long
-now_ns(void)
-{
-	struct timespec ts;
-
-#ifdef CLOCK_MONOTONIC_COARSE
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-#else
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-#endif
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void
-id_of(const struct stat *st, struct file_id *id)
-{
-	memset(id, 0, sizeof(*id));
-	id->dev = st->st_dev;
-	id->ino = st->st_ino;
-	id->size = st->st_size;
-	id->mtime = st->st_mtim;
-	id->ctime = st->st_ctim;
-}
-
-static bool
-id_equal(const struct file_id *a, const struct file_id *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	    a->mtime.tv_sec == b->mtime.tv_sec &&
-	    a->mtime.tv_nsec == b->mtime.tv_nsec &&
-	    a->ctime.tv_sec == b->ctime.tv_sec &&
-	    a->ctime.tv_nsec == b->ctime.tv_nsec;
-}
 
 static int
 file_option(int opt, const char *arg, const char **err_r)
@@ -134,8 +93,8 @@ file_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 		log_warn("%s: last line has no newline; loaded anyway", f->path);
 	if (stats.entries == 0)
 		log_warn("%s: no usable entries; every lookup will answer ERR", f->path);
-	id_of(&st, &f->loaded);
-	f->last_check_ns = now_ns();
+	file_id_of(&st, &f->loaded);
+	f->last_check_ns = fileid_now_ns();
 	log_debug("loaded %s: %zu entries from %zu lines", f->path,
 	    stats.entries, stats.lines);
 	*ctx_r = f;
@@ -147,7 +106,7 @@ static bool
 refuse(struct file_ctx *f, const struct file_id *id, int err)
 {
 	bool fresh = !f->refused_valid || f->refused_errno != err ||
-	    (id != NULL && !id_equal(&f->refused, id));
+	    (id != NULL && !file_id_equal(&f->refused, id));
 
 	f->refused_valid = true;
 	f->refused_errno = err;
@@ -167,7 +126,7 @@ file_tick(void *ctx, bool force)
 	struct file_id id;
 	struct stat st;
 	char err[512];
-	long long now = now_ns();
+	long long now = fileid_now_ns();
 
 	if (!force && now - f->last_check_ns < FILE_CHECK_INTERVAL_NS)
 		return;
@@ -179,12 +138,12 @@ file_tick(void *ctx, bool force)
 			    f->path, strerror(errno), htdigest_count(f->table));
 		return;
 	}
-	id_of(&st, &id);
-	if (id_equal(&id, &f->loaded)) {
+	file_id_of(&st, &id);
+	if (file_id_equal(&id, &f->loaded)) {
 		f->refused_valid = false;
 		return;
 	}
-	if (f->refused_valid && f->refused_errno == 0 && id_equal(&id, &f->refused) &&
+	if (f->refused_valid && f->refused_errno == 0 && file_id_equal(&id, &f->refused) &&
 	    (f->incomplete_since_ns == 0 ||
 	    now - f->incomplete_since_ns < FILE_SETTLE_SECONDS * 1000000000LL))
 		return;		/* the same refused file: nothing new */
@@ -195,9 +154,9 @@ file_tick(void *ctx, bool force)
 			    err, htdigest_count(f->table));
 		return;
 	}
-	id_of(&st, &id);
+	file_id_of(&st, &id);
 	if (!stats.complete) {
-		if (f->incomplete_since_ns == 0 || !id_equal(&id, &f->refused)) {
+		if (f->incomplete_since_ns == 0 || !file_id_equal(&id, &f->refused)) {
 			f->incomplete_since_ns = now;
 			if (refuse(f, &id, 0))
 				log_warn("%s: last line has no newline (still being written?); still serving the %zu entries loaded before",

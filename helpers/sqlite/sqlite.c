@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
 #include "backend.h"
 #include "digest.h"
+#include "fileid.h"
 #include "log.h"
 #include "secret.h"
 #include "sqlschema.h"
@@ -68,23 +68,10 @@ struct sqlite_ctx {
 	struct sqlite_db cur;
 	long long last_check_ns;
 	bool refused_logged;	/* a failed reopen was logged */
-	struct stat refused;	/* the file that failed to open */
+	struct file_id refused;	/* the file that failed to open */
 };
 
 static const char *opt_query;
-
-static long long
-now_ns(void)
-{
-	struct timespec ts;
-
-#ifdef CLOCK_MONOTONIC_COARSE
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-#else
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-#endif
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int
 sqlite_option(int opt, const char *arg, const char **err_r)
@@ -302,21 +289,10 @@ sqlite_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 		free(s);
 		return -1;
 	}
-	s->last_check_ns = now_ns();
+	s->last_check_ns = fileid_now_ns();
 	log_debug("opened %s%s", s->path, s->query != NULL ? " with a -q query" : "");
 	*ctx_r = s;
 	return 0;
-}
-
-static bool
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 static void
@@ -324,9 +300,10 @@ sqlite_tick(void *ctx, bool force)
 {
 	struct sqlite_ctx *s = ctx;
 	struct sqlite_db fresh;
+	struct file_id id;
 	struct stat st;
 	char err[1024];
-	long long now = now_ns();
+	long long now = fileid_now_ns();
 
 	if (!force && now - s->last_check_ns < SQLITE_CHECK_INTERVAL_NS)
 		return;
@@ -336,10 +313,11 @@ sqlite_tick(void *ctx, bool force)
 		return;		/* gone (keep serving) or the same file */
 	if (db_open(&fresh, s->path, s->query, err, sizeof(err)) < 0) {
 		/* tried again every check; logged again only when it changed */
-		if (!s->refused_logged || !same_file(&st, &s->refused))
+		file_id_of(&st, &id);
+		if (!s->refused_logged || !file_id_equal(&id, &s->refused))
 			log_error("%s; still serving from the database opened before", err);
 		s->refused_logged = true;
-		s->refused = st;
+		s->refused = id;
 		return;
 	}
 	db_close(&s->cur);
