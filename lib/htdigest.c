@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -127,30 +126,6 @@ find_slot(const struct htdigest_table *t, uint64_t h, const char *user,
 		i = (i + 1) & t->mask;
 	}
 	return i;
-}
-
-/* Large arrays on huge pages where the kernel offers them (fewer TLB
- * misses while a million entries are inserted); plain memory otherwise. */
-#define HUGE_PAGE (2u * 1024 * 1024)
-
-static void *
-table_alloc(size_t n, bool zero)
-{
-	void *p = NULL;
-
-	if (n >= HUGE_PAGE) {
-		size_t rounded = (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-
-		if (posix_memalign(&p, HUGE_PAGE, rounded) == 0) {
-#ifdef MADV_HUGEPAGE
-			(void)madvise(p, rounded, MADV_HUGEPAGE);
-#endif
-			if (zero)
-				memset(p, 0, n);
-			return p;
-		}
-	}
-	return zero ? xcalloc(1, n) : xmalloc(n);
 }
 
 static size_t
@@ -312,8 +287,8 @@ htdigest_parse(char *buf, size_t len, bool ha1_mode, const char *name,
 		slots *= 2;
 	t->buf = buf;
 	t->buflen = whole;	/* wiped whole at free, even past a clamp */
-	t->entries = table_alloc((nlines ? nlines : 1) * sizeof(*t->entries), false);
-	t->slots = table_alloc(slots * sizeof(*t->slots), true);
+	t->entries = xmalloc((nlines ? nlines : 1) * sizeof(*t->entries));
+	t->slots = xcalloc(slots, sizeof(*t->slots));
 	t->nslots = slots;
 	t->mask = slots - 1;
 
