@@ -1,5 +1,6 @@
 /* fuzz_htdigest.c - the password-file parser: any bytes parse without a
- * crash, and every entry found is found again by lookup. */
+ * crash, every line can be looked up, and each entry listed by
+ * htdigest_foreach is found again by lookup under its own key. */
 #include "config.h"
 
 #include <stdint.h>
@@ -10,6 +11,25 @@
 #include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct listed {
+	const struct htdigest_table *t;
+	size_t n;
+};
+
+static void
+check_entry(const char *user, size_t ulen, const char *realm, size_t rlen,
+    void *ctx)
+{
+	struct listed *l = ctx;
+	struct htdigest_value v;
+
+	l->n++;
+	/* a realm entry is found under its realm; a realm-less one under any */
+	if (!htdigest_lookup(l->t, user, ulen, realm != NULL ? realm : "any",
+	    realm != NULL ? rlen : 3, &v) || v.n == 0)
+		abort();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -29,6 +49,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = htdigest_parse(buf, size, size > 0 && (data[0] & 1), "fuzz", &st);
 	if (st.entries > st.lines || st.entries + st.skipped + st.duplicates > st.lines)
 		abort();
+	{
+		struct listed l = { t, 0 };
+
+		htdigest_foreach(t, check_entry, &l);
+		if (l.n != st.entries)
+			abort();
+	}
 	/* each "user:" at a line start that parsed can be looked up */
 	for (p = (const char *)data, end = p + size; p < end; ) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));

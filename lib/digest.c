@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -253,15 +254,43 @@ static const unsigned char hex_digit[256] = {
 	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
 };
 
+#if defined(__GNUC__)
+/* Sixteen characters at a time with the compiler's vector extension
+ * (SSE2 on x86-64): a digit, or a letter a-f once folded to lower case.
+ * Bytes from 0x80 up are negative here and fail both ranges. */
+typedef signed char hex_vec __attribute__((vector_size(16)));
+
+static bool
+hex16(const char *s)
+{
+	const hex_vec c0 = (hex_vec){ 0 } + '0', c9 = (hex_vec){ 0 } + '9';
+	const hex_vec ca = (hex_vec){ 0 } + 'a', cf = (hex_vec){ 0 } + 'f';
+	const hex_vec fold = (hex_vec){ 0 } + 0x20;
+	hex_vec v, l, ok;
+	uint64_t w[2];
+
+	memcpy(&v, s, sizeof(v));
+	l = v | fold;
+	ok = ((v >= c0) & (v <= c9)) | ((l >= ca) & (l <= cf));
+	memcpy(w, &ok, sizeof(w));
+	return (w[0] & w[1]) == UINT64_MAX;
+}
+#endif
+
 bool
 digest_is_hex(const struct digest_alg *alg, const char *s, size_t n)
 {
 	unsigned ok = 1;
-	size_t i;
+	size_t i = 0;
 
 	if (n != 2 * alg->len)
 		return false;
-	for (i = 0; i < n; i++)
+#if defined(__GNUC__)
+	for (; i + 16 <= n; i += 16)
+		if (!hex16(s + i))
+			return false;
+#endif
+	for (; i < n; i++)
 		ok &= hex_digit[(unsigned char)s[i]];
 	return ok != 0;
 }

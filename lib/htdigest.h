@@ -9,8 +9,8 @@
  * ignored.  The last field runs to the end of the line, so a password may
  * contain ':' when a realm is given.  A trailing CR is dropped.
  *
- * The table keeps the file's bytes and points into them; it is one hash
- * table sized to the file, built from one pass over it.
+ * The table keeps the fields (not the file) in one arena, with one hash
+ * table over it sized from the file, built in one pass over the file.
  */
 #ifndef DH_HTDIGEST_H
 #define DH_HTDIGEST_H
@@ -60,6 +60,14 @@ bool htdigest_lookup(const struct htdigest_table *t, const char *user,
     struct htdigest_value *v_r);
 
 size_t htdigest_count(const struct htdigest_table *t);
+
+/* Call fn for each entry in the table (the first line of each key: not
+ * the later duplicates), in file order.  realm is NULL for a realm-less
+ * entry; the value is never passed. */
+typedef void htdigest_entry_fn(const char *user, size_t user_len,
+    const char *realm, size_t realm_len, void *ctx);
+void htdigest_foreach(const struct htdigest_table *t, htdigest_entry_fn *fn,
+    void *ctx);
 
 /* Wipe and free; clears *t. */
 void htdigest_free(struct htdigest_table **t);

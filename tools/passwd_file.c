@@ -472,31 +472,18 @@ out:
  * line is listed when the lookup for its key lands on it, so later
  * duplicates are not. */
 static void
-list_line(const struct htdigest_table *t, const char *p, size_t n,
-    const char *realm)
+list_entry(const char *user, size_t ulen, const char *realm, size_t rlen,
+    void *ctx)
 {
-	const char *c1, *c2, *r;
-	struct htdigest_value v;
-	size_t rlen;
+	const char *want = ctx;
 
-	if (n > 0 && p[n - 1] == '\r')
-		n--;
-	if (n == 0 || p[0] == '#' || p[0] == ' ' || p[0] == '\t' ||
-	    (c1 = memchr(p, ':', n)) == NULL)
+	if (want != NULL && realm != NULL &&
+	    (rlen != strlen(want) || memcmp(realm, want, rlen) != 0))
 		return;
-	c2 = memchr(c1 + 1, ':', (size_t)(p + n - (c1 + 1)));
-	r = c2 != NULL ? c1 + 1 : "";
-	rlen = c2 != NULL ? (size_t)(c2 - r) : 0;
-	if (realm != NULL && c2 != NULL &&
-	    (rlen != strlen(realm) || memcmp(r, realm, rlen) != 0))
-		return;
-	if (!htdigest_lookup(t, p, (size_t)(c1 - p), r, rlen, &v) ||
-	    v.p < p || v.p >= p + n)
-		return;
-	passwd_print_name(stdout, p, (size_t)(c1 - p));
-	if (c2 != NULL) {
+	passwd_print_name(stdout, user, ulen);
+	if (realm != NULL) {
 		putchar(':');
-		passwd_print_name(stdout, r, rlen);
+		passwd_print_name(stdout, realm, rlen);
 	} else {
 		fputs(" (any realm)", stdout);
 	}
@@ -508,33 +495,16 @@ file_list(const struct passwd_req *req)
 {
 	struct htdigest_table *t;
 	struct htdigest_stats stats;
-	const char *p, *end;
-	char *buf;
-	size_t len, cap;
-	int fd;
+	struct stat st;
+	char err[512];
 
-	fd = open(req->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		log_error("cannot open %s: %s", req->path, strerror(errno));
-		return PASSWD_EXIT_FAIL;
-	}
-	if (passwd_read_fd(fd, &buf, &len, &cap) < 0) {
-		log_error("cannot read %s: %s", req->path, strerror(errno));
-		close(fd);
-		return PASSWD_EXIT_FAIL;
-	}
-	close(fd);
 	/* plaintext mode: accept any value, the hashes are not shown */
-	t = htdigest_parse(buf, len, false, req->path, &stats);
-	for (p = buf, end = buf + len; p < end; ) {
-		const char *lf = memchr(p, '\n', (size_t)(end - p));
-		size_t n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
-
-		list_line(t, p, n, req->realm);
-		p += n + 1;
+	if (htdigest_load(req->path, false, &t, &stats, &st, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return PASSWD_EXIT_FAIL;
 	}
-	htdigest_free(&t);	/* wipes buf, which the table owns */
-	(void)cap;
+	htdigest_foreach(t, list_entry, (void *)req->realm);
+	htdigest_free(&t);
 	return PASSWD_EXIT_OK;
 }
 

@@ -62,6 +62,27 @@ main(void)
 	ok(digest_is_hex(md5, "939E7578ED9E3C518A452ACEE763BCE9", 32), "uppercase hex accepted");
 	ok(!digest_is_hex(md5, "939e7578ed9e3c518a452acee763bce", 31), "31 digits refused");
 	ok(!digest_is_hex(md5, "939e7578ed9e3c518a452acee763bcez", 32), "non-hex refused");
+	{
+		/* every byte value at every position, against a plain test
+		 * (the check runs sixteen characters at a time) */
+		char h[33] = "0123456789abcdefABCDEF0123456789";
+		size_t pos, bad = 0;
+		int c;
+
+		for (pos = 0; pos < 32; pos++) {
+			char keep = h[pos];
+
+			for (c = 0; c < 256; c++) {
+				bool want = (c >= '0' && c <= '9') ||
+				    (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+				h[pos] = (char)c;
+				bad += digest_is_hex(md5, h, 32) != want;
+			}
+			h[pos] = keep;
+		}
+		ok(bad == 0, "hex check right for all 256 bytes at all 32 positions (%zu wrong)", bad);
+	}
 	digest_hex_lower("ABCDEF0123", 10, ha1);
 	is_str(ha1, "abcdef0123", "hex lowered");
 	digest_cleanup();

@@ -1,6 +1,7 @@
 /* test_htdigest.c - the password-file parser (SPEC section 4). */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,40 @@ get(struct htdigest_table *t, const char *user, const char *realm, char kind_r[2
 	kind_r[0] = v.kind == HTDIGEST_HA1 ? 'H' : 'P';
 	kind_r[1] = '\0';
 	return out;
+}
+
+/* foreach callbacks: count entries, checking users u0, u1, ... in order */
+struct order {
+	size_t n;
+	size_t bad;
+};
+
+static void
+count_order(const char *user, size_t ulen, const char *realm, size_t rlen,
+    void *ctx)
+{
+	struct order *o = ctx;
+	char want[32];
+
+	(void)realm;
+	(void)rlen;
+	snprintf(want, sizeof(want), "u%zu", o->n);
+	if (ulen != strlen(want) || memcmp(user, want, ulen) != 0)
+		o->bad++;
+	o->n++;
+}
+
+static char listed[256];
+
+static void
+list_into(const char *user, size_t ulen, const char *realm, size_t rlen,
+    void *ctx)
+{
+	size_t l = strlen(listed);
+
+	(void)ctx;
+	snprintf(listed + l, sizeof(listed) - l, "%.*s:%.*s ", (int)ulen, user,
+	    realm != NULL ? (int)rlen : 1, realm != NULL ? realm : "*");
 }
 
 int
@@ -113,6 +148,57 @@ main(void)
 		}
 		ok(missing == 0 && st.entries == n, "50000 entries all found (%zu wrong)", missing);
 		is_str(get(t, "user50000", "R", k), "(none)", "user past the end not found");
+		htdigest_free(&t);
+	}
+
+	/* A file whose first megabyte is one long comment: the table is
+	 * sized for a handful of lines and must grow, slots and arena (a
+	 * short realm-less line takes more room as an entry than as text),
+	 * as 300000 short lines follow; the realms alternate, so each is
+	 * stored again and again.  Every entry is still found, and listed
+	 * once, in file order. */
+	{
+		size_t n = 300000, i, cap = 1024 * 1024 + 64 + n * 24, len = 0, missing = 0;
+		char *buf = xmalloc(cap), user[32];
+		struct order o = { 0, 0 };
+
+		buf[len++] = '#';
+		memset(buf + len, 'x', 1024 * 1024 + 16);
+		len += 1024 * 1024 + 16;
+		buf[len++] = '\n';
+		for (i = 0; i < n; i++) {
+			if (i % 2 == 0)
+				len += (size_t)snprintf(buf + len, cap - len, "u%zu:%zu\n", i, i);
+			else
+				len += (size_t)snprintf(buf + len, cap - len, "u%zu:%s:%zu\n", i,
+				    i % 4 == 1 ? "R1" : "R2", i);
+		}
+		t = htdigest_parse(buf, len, false, "grow", &st);
+		for (i = 0; i < n; i++) {
+			const char *mine = i % 4 == 1 ? "R1" : "R2", *other = i % 4 == 1 ? "R2" : "R1";
+			char want[32];
+
+			snprintf(user, sizeof(user), "u%zu", i);
+			snprintf(want, sizeof(want), "%zu", i);
+			if (strcmp(get(t, user, mine, k), want) != 0 ||
+			    strcmp(get(t, user, other, k), i % 2 == 0 ? want : "(none)") != 0)
+				missing++;
+		}
+		ok(missing == 0 && st.entries == n && st.lines == n + 1,
+		    "a table sized too small grows: 300000 entries all found (%zu wrong)", missing);
+		htdigest_foreach(t, count_order, &o);
+		ok(o.n == n && o.bad == 0, "foreach: every entry once, in file order (%zu, %zu out of order)",
+		    o.n, o.bad);
+		htdigest_free(&t);
+	}
+
+	/* foreach skips later duplicates and passes NULL for realm-less */
+	{
+		struct order o = { 0, 0 };
+
+		t = load("a:R:1\nb:2\na:R:3\n#c\nc:S:4\n", false, &st);
+		htdigest_foreach(t, list_into, &o);
+		is_str(listed, "a:R b:* c:S ", "foreach: file order, no duplicate, realm-less as NULL");
 		htdigest_free(&t);
 	}
 	return done_testing();
