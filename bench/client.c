@@ -1,8 +1,10 @@
-/* client.c - drive one helper process the way Squid does, and time it.
+/* client.c - drive helper processes the way Squid does, and time them.
  *
- *   client [--batch FILE] [--rtt N [--pinned]] [--rtt-file FILE]
+ *   client [--batch FILE] [--rtt N [--cross] [--pinned] [--block K]]
+ *          [--rtt-file FILE]
  *          [--no-load] [--eof-after-batch] [--stall-ms MS]
- *          [--timeout SEC] [--name NAME] -- COMMAND [ARGS...]
+ *          [--timeout SEC] [--name NAME[,NAME2]]
+ *          -- COMMAND [ARGS...] [--and COMMAND2 [ARGS...]]
  *
  * Spawns COMMAND with its stdin and stdout on pipes, then:
  *
@@ -17,12 +19,22 @@
  *          the last line);
  *   rtt    N times: one request written, its reply read (lines of
  *          --rtt-file, else of --batch, in turn): median and p99 in us;
- *          with --pinned, N more with this process and the helper on one
- *          CPU (no cross-CPU wake-up in the figure);
+ *          where the scheduler puts the processes; with --cross, N more
+ *          with this process on one CPU and the helper on another (a
+ *          cross-CPU wake-up each way, every time); with --pinned, N more
+ *          with this process and the helper on one CPU (no cross-CPU
+ *          wake-up in the figure);
  *
  * then closes the helper's stdin, reads to EOF (nothing more may come),
  * and takes the helper's peak RSS from wait4().  Prints one line of
  * key=value pairs on stdout.
+ *
+ * With "--and COMMAND2 ...", two helpers are run side by side for the
+ * round trips only (no --batch): both are loaded, then their round trips
+ * alternate in blocks of K (--block, default 1: strictly one each), so
+ * both meet the same scheduler and machine state; on a VM whose idle CPUs
+ * take tens of microseconds to wake, runs one after the other differ by
+ * more than the helpers do.  One output line per helper, in order.
  *
  * Every reply is checked: one reply line per request, nothing after the
  * last, the channel IDs of the replies the same as those of the requests
@@ -80,22 +92,47 @@ struct idsum {
 	uint64_t id_sum, id_sum2;
 };
 
-static pid_t helper_pid = -1;
-static const char *helper_name = "helper";
+/* One helper process, its pipes, and what has been asked of it. */
+struct helper {
+	const char *name;
+	char *const *argv;
+	pid_t pid;
+	int in, out, go;	/* its stdin, its stdout, its start signal */
+	struct tally t;
+	struct idsum sent;
+	size_t want;		/* replies it owes by now */
+	double load_us, batch_s;
+	double rtt_median, rtt_p99, pin_median, pin_p99, cross_median, cross_p99;
+	struct rusage ru;
+};
+
+#define MAX_HELPERS 2
+static struct helper helpers[MAX_HELPERS];
+static size_t nhelpers;
+static const char *cur_name = "helper";	/* for messages */
 static int stall_ms;
+
+static void
+kill_helpers(void)
+{
+	size_t i;
+
+	for (i = 0; i < nhelpers; i++)
+		if (helpers[i].pid > 0)
+			kill(helpers[i].pid, SIGKILL);
+}
 
 static void __attribute__((format(printf, 1, 2), noreturn))
 die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "client: %s: ", helper_name);
+	fprintf(stderr, "client: %s: ", cur_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	if (helper_pid > 0)
-		kill(helper_pid, SIGKILL);
+	kill_helpers();
 	exit(2);
 }
 
@@ -105,8 +142,7 @@ on_alarm(int sig)
 	static const char msg[] = "client: time-out: helper killed\n";
 
 	(void)sig;
-	if (helper_pid > 0)
-		kill(helper_pid, SIGKILL);
+	kill_helpers();
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	_exit(3);
 }
@@ -277,9 +313,9 @@ read_replies(int fd, struct tally *t, size_t want)
 				continue;
 			if (pr == 0) {
 				fprintf(stderr, "client: %s: stall: no reply for %d ms "
-				    "with %zu of %zu replies outstanding\n", helper_name,
+				    "with %zu of %zu replies outstanding\n", cur_name,
 				    stall_ms, want - t->lines, want);
-				kill(helper_pid, SIGKILL);
+				kill_helpers();
 				exit(4);
 			}
 		}
@@ -326,61 +362,215 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* n round trips over the lines of l (in turn, from the first): one line
- * written, its reply read.  Median and p99 in microseconds. */
 static void
-round_trips(int in_fd, int out_fd, const struct lines *l, size_t n,
-    struct tally *t, size_t *want, struct idsum *sent, double *median_r,
-    double *p99_r)
+median_p99(double *d, size_t n, double *median_r, double *p99_r)
 {
-	double *d = malloc(n * sizeof(*d));
-	size_t i;
-
-	if (d == NULL)
-		die("out of memory");
-	sum_ids(l, 0, n, sent);
-	for (i = 0; i < n; i++) {
-		size_t k = i % l->n;
-		double t0 = now_s();
-
-		write_all(in_fd, l->buf + l->off[k], l->llen[k]);
-		(*want)++;
-		read_replies(out_fd, t, *want);
-		d[i] = (now_s() - t0) * 1e6;
-	}
 	qsort(d, n, sizeof(*d), cmp_double);
 	*median_r = n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
 	*p99_r = d[(size_t)((double)(n - 1) * 0.99 + 0.5)];
-	free(d);
+}
+
+/* n round trips for each helper over the lines of l (each helper takes
+ * them in turn, from the first): one line written, its reply read; with
+ * two helpers, blocks of `block` round trips alternate between them.
+ * Median and p99 in microseconds, per helper, into the figures of `kind`. */
+enum rtt_kind { RTT_FREE, RTT_PINNED, RTT_CROSS };
+
+static void
+round_trips(const struct lines *l, size_t n, size_t block, enum rtt_kind kind)
+{
+	double *d[MAX_HELPERS];
+	size_t done[MAX_HELPERS] = { 0 }, i, h, left = n * nhelpers;
+
+	if (block == 0)
+		block = 1;
+	for (h = 0; h < nhelpers; h++) {
+		d[h] = malloc(n * sizeof(*d[h]));
+		if (d[h] == NULL)
+			die("out of memory");
+		sum_ids(l, 0, n, &helpers[h].sent);
+	}
+	for (h = 0; left > 0; h = (h + 1) % nhelpers) {
+		struct helper *hp = &helpers[h];
+
+		cur_name = hp->name;
+		for (i = 0; i < block && done[h] < n; i++, left--) {
+			size_t k = done[h] % l->n;
+			double t0 = now_s();
+
+			write_all(hp->in, l->buf + l->off[k], l->llen[k]);
+			hp->want++;
+			read_replies(hp->out, &hp->t, hp->want);
+			d[h][done[h]++] = (now_s() - t0) * 1e6;
+		}
+	}
+	for (h = 0; h < nhelpers; h++) {
+		struct helper *hp = &helpers[h];
+
+		if (kind == RTT_PINNED)
+			median_p99(d[h], n, &hp->pin_median, &hp->pin_p99);
+		else if (kind == RTT_CROSS)
+			median_p99(d[h], n, &hp->cross_median, &hp->cross_p99);
+		else
+			median_p99(d[h], n, &hp->rtt_median, &hp->rtt_p99);
+		free(d[h]);
+	}
 }
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: client [--batch FILE] [--rtt N [--pinned]] [--rtt-file FILE] [--no-load]\n"
-	    "              [--eof-after-batch] [--stall-ms MS] [--timeout SEC]\n"
-	    "              [--name NAME] -- COMMAND [ARGS...]\n");
+	    "usage: client [--batch FILE] [--rtt N [--cross] [--pinned] [--block K]]\n"
+	    "              [--rtt-file FILE]\n"
+	    "              [--no-load] [--eof-after-batch] [--stall-ms MS] [--timeout SEC]\n"
+	    "              [--name NAME [--name NAME2]]\n"
+	    "              -- COMMAND [ARGS...] [--and COMMAND2 [ARGS...]]\n");
 	exit(2);
+}
+
+/* Fork now, while this process is small, and let the child exec only
+ * when told: ru_maxrss keeps the high-water mark from before exec, so a
+ * child forked after the request files are read would report their size
+ * as the helper's peak RSS. */
+static void
+spawn(struct helper *h)
+{
+	int in[2], out[2], go[2];
+
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(go, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	h->pid = fork();
+	if (h->pid < 0)
+		die("fork: %s", strerror(errno));
+	if (h->pid == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);	/* the client gave up */
+		if (dup2(in[0], STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execvp(h->argv[0], h->argv);
+		fprintf(stderr, "client: cannot run %s: %s\n", h->argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(go[0]);
+	close(in[0]);
+	close(out[1]);
+	h->in = in[1];
+	h->out = out[0];
+	h->go = go[1];
+	h->t.st = T_START;
+}
+
+/* Let it exec; with load, send the first request and time its reply. */
+static void
+start(struct helper *h, const struct lines *first, bool load)
+{
+	double t0 = now_s();
+
+	cur_name = h->name;
+	if (write(h->go, "x", 1) != 1)
+		die("cannot start the helper: %s", strerror(errno));
+	close(h->go);
+	if (!load)
+		return;
+	write_all(h->in, first->buf + first->off[0], first->llen[0]);
+	sum_ids(first, 0, 1, &h->sent);
+	h->want = 1;
+	read_replies(h->out, &h->t, h->want);
+	h->load_us = (now_s() - t0) * 1e6;
+}
+
+/* End of input: nothing more may come, then the exit status and the
+ * checks.  0 when all is well. */
+static int
+finish(struct helper *h, bool closed)
+{
+	char tail[256];
+	ssize_t r;
+	int status;
+
+	cur_name = h->name;
+	if (!closed)
+		close(h->in);
+	while ((r = read(h->out, tail, sizeof(tail))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die("cannot read replies: %s", strerror(errno));
+		die("%zd unexpected bytes after the last reply", r);
+	}
+	while (wait4(h->pid, &status, 0, &h->ru) < 0)
+		if (errno != EINTR)
+			die("wait4: %s", strerror(errno));
+	h->pid = -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "client: %s: helper %s %d\n", h->name,
+		    WIFEXITED(status) ? "exited with status" : "killed by signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		return 2;
+	}
+	if (h->t.lines != h->want) {
+		fprintf(stderr, "client: %s: %zu replies for %zu requests\n",
+		    h->name, h->t.lines, h->want);
+		return 2;
+	}
+	if (h->t.ids != h->sent.ids || h->t.id_sum != h->sent.id_sum ||
+	    h->t.id_sum2 != h->sent.id_sum2) {
+		fprintf(stderr, "client: %s: channel IDs of the replies do not match "
+		    "the requests (%zu IDs sent, %zu echoed)\n", h->name,
+		    h->sent.ids, h->t.ids);
+		return 2;
+	}
+	return 0;
+}
+
+/* A CPU this process may run on other than cpu, or -1. */
+static int
+other_cpu(int cpu)
+{
+	cpu_set_t set;
+	int c;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -1;
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (c != cpu && CPU_ISSET(c, &set))
+			return c;
+	return -1;
+}
+
+/* This process on CPU mine, the helpers on CPU theirs. */
+static void
+pin_all(int mine, int theirs)
+{
+	cpu_set_t set;
+	size_t i;
+
+	CPU_ZERO(&set);
+	CPU_SET(mine, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		die("sched_setaffinity: %s", strerror(errno));
+	CPU_ZERO(&set);
+	CPU_SET(theirs, &set);
+	for (i = 0; i < nhelpers; i++)
+		if (sched_setaffinity(helpers[i].pid, sizeof(set), &set) < 0)
+			die("sched_setaffinity: %s", strerror(errno));
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *batch_path = NULL, *rtt_path = NULL;
+	const char *batch_path = NULL, *rtt_path = NULL, *names[MAX_HELPERS] = { 0 };
 	struct lines batch = { 0 }, rtt = { 0 };
 	const struct lines *first;
-	struct tally t = { .st = T_START };
-	struct idsum sent = { 0 };
-	size_t rtt_n = 0, want = 0;
+	size_t rtt_n = 0, block = 1, nnames = 0, i;
 	unsigned timeout = 600;
-	bool no_load = false, eof_after_batch = false, pinned = false;
-	int in[2], out[2], go[2], status, ai;
-	double t_spawn, load_us = -1;
-	double batch_s = 0, rtt_median = 0, rtt_p99 = 0, pin_median = 0, pin_p99 = 0;
-	struct rusage ru;
-	char tail[256];
-	ssize_t r;
+	bool no_load = false, eof_after_batch = false, pinned = false, cross = false;
+	int ai, rc = 0;
 
 	for (ai = 1; ai < argc; ai++) {
 		if (strcmp(argv[ai], "--") == 0) {
@@ -395,6 +585,10 @@ main(int argc, char **argv)
 			pinned = true;
 			continue;
 		}
+		if (strcmp(argv[ai], "--cross") == 0) {
+			cross = true;
+			continue;
+		}
 		if (strcmp(argv[ai], "--eof-after-batch") == 0) {
 			eof_after_batch = true;
 			continue;
@@ -405,46 +599,46 @@ main(int argc, char **argv)
 			batch_path = argv[++ai];
 		else if (strcmp(argv[ai], "--rtt") == 0)
 			rtt_n = strtoul(argv[++ai], NULL, 10);
+		else if (strcmp(argv[ai], "--block") == 0)
+			block = strtoul(argv[++ai], NULL, 10);
 		else if (strcmp(argv[ai], "--rtt-file") == 0)
 			rtt_path = argv[++ai];
 		else if (strcmp(argv[ai], "--timeout") == 0)
 			timeout = (unsigned)strtoul(argv[++ai], NULL, 10);
 		else if (strcmp(argv[ai], "--stall-ms") == 0)
 			stall_ms = atoi(argv[++ai]);
-		else if (strcmp(argv[ai], "--name") == 0)
-			helper_name = argv[++ai];
+		else if (strcmp(argv[ai], "--name") == 0 && nnames < MAX_HELPERS)
+			names[nnames++] = argv[++ai];
 		else
 			usage();
 	}
 	if (ai >= argc || (batch_path == NULL && rtt_path == NULL) ||
 	    (eof_after_batch && (batch_path == NULL || rtt_n > 0)))
 		usage();
+
+	/* the commands: argv[ai..] up to "--and", then the rest */
+	helpers[nhelpers++].argv = argv + ai;
+	for (i = (size_t)ai; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--and") != 0)
+			continue;
+		argv[i] = NULL;
+		if (i + 1 >= (size_t)argc || i == (size_t)ai)
+			usage();
+		helpers[nhelpers++].argv = argv + i + 1;
+		break;
+	}
+	if (nhelpers > 1 && (batch_path != NULL || rtt_n == 0))
+		usage();	/* side by side: round trips only */
+	for (i = 0; i < nhelpers; i++) {
+		helpers[i].name = names[i] != NULL ? names[i] :
+		    i == 0 ? "helper" : "helper2";
+		helpers[i].load_us = -1;
+	}
+
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(go, O_CLOEXEC) < 0)
-		die("pipe: %s", strerror(errno));
-
-	/* Fork now, while this process is small, and let the child exec only
-	 * when told: ru_maxrss keeps the high-water mark from before exec,
-	 * so a child forked after the request files are read would report
-	 * their size as the helper's peak RSS. */
-	helper_pid = fork();
-	if (helper_pid < 0)
-		die("fork: %s", strerror(errno));
-	if (helper_pid == 0) {
-		char c;
-
-		close(go[1]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(127);	/* the client gave up */
-		if (dup2(in[0], STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		execvp(argv[ai], argv + ai);
-		fprintf(stderr, "client: cannot run %s: %s\n", argv[ai], strerror(errno));
-		_exit(127);
-	}
-	close(go[0]);
+	for (i = 0; i < nhelpers; i++)
+		spawn(&helpers[i]);
 
 	if (batch_path != NULL)
 		read_lines(batch_path, &batch);
@@ -455,100 +649,79 @@ main(int argc, char **argv)
 	first = rtt_path != NULL ? &rtt : &batch;
 
 	alarm(timeout);
-	t_spawn = now_s();
-	if (write(go[1], "x", 1) != 1)
-		die("cannot start the helper: %s", strerror(errno));
-	close(go[1]);
-	close(in[0]);
-	close(out[1]);
-
 	/* load: the first request, sent at once, answered once loaded */
-	if (!no_load) {
-		write_all(in[1], first->buf + first->off[0], first->llen[0]);
-		sum_ids(first, 0, 1, &sent);
-		want = 1;
-		read_replies(out[0], &t, want);
-		load_us = (now_s() - t_spawn) * 1e6;
-	}
+	for (i = 0; i < nhelpers; i++)
+		start(&helpers[i], first, !no_load);
 
 	/* batch: everything at once, a thread writing while we read */
 	if (batch_path != NULL) {
-		struct writer_arg wa = { in[1], batch.buf, batch.len, eof_after_batch };
+		struct helper *h = &helpers[0];
+		struct writer_arg wa = { h->in, batch.buf, batch.len, eof_after_batch };
 		pthread_t th;
 		double t0 = now_s();
 
-		sum_ids(&batch, 0, batch.n, &sent);
-		want += batch.n;
+		sum_ids(&batch, 0, batch.n, &h->sent);
+		h->want += batch.n;
 		if (pthread_create(&th, NULL, writer, &wa) != 0)
 			die("cannot start the writer thread");
-		read_replies(out[0], &t, want);
-		batch_s = now_s() - t0;
+		read_replies(h->out, &h->t, h->want);
+		h->batch_s = now_s() - t0;
 		pthread_join(th, NULL);
 	}
 
 	/* rtt: one request, its reply, and again */
 	if (rtt_n > 0)
-		round_trips(in[1], out[0], &rtt, rtt_n, &t, &want, &sent,
-		    &rtt_median, &rtt_p99);
+		round_trips(&rtt, rtt_n, block, RTT_FREE);
 
-	/* the same with the helper and us on one CPU: no cross-CPU wake-up */
+	/* the same with the helpers on the other CPU: a cross-CPU wake-up
+	 * for every request and every reply */
+	if (rtt_n > 0 && cross) {
+		int cpu = sched_getcpu(), other;
+
+		cpu = cpu < 0 ? 0 : cpu;
+		other = other_cpu(cpu);
+		if (other < 0)
+			die("--cross needs two CPUs to run on");
+		pin_all(cpu, other);
+		round_trips(&rtt, rtt_n, block, RTT_CROSS);
+	}
+
+	/* the same with the helpers and us on one CPU: no cross-CPU wake-up */
 	if (rtt_n > 0 && pinned) {
-		cpu_set_t set;
 		int cpu = sched_getcpu();
 
-		CPU_ZERO(&set);
-		CPU_SET(cpu < 0 ? 0 : cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) < 0 ||
-		    sched_setaffinity(helper_pid, sizeof(set), &set) < 0)
-			die("sched_setaffinity: %s", strerror(errno));
-		round_trips(in[1], out[0], &rtt, rtt_n, &t, &want, &sent,
-		    &pin_median, &pin_p99);
+		pin_all(cpu < 0 ? 0 : cpu, cpu < 0 ? 0 : cpu);
+		round_trips(&rtt, rtt_n, block, RTT_PINNED);
 	}
 
-	/* end of input: nothing more may come, then the exit status */
-	if (!eof_after_batch)
-		close(in[1]);
-	while ((r = read(out[0], tail, sizeof(tail))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			die("cannot read replies: %s", strerror(errno));
-		die("%zd unexpected bytes after the last reply", r);
-	}
-	while (wait4(helper_pid, &status, 0, &ru) < 0)
-		if (errno != EINTR)
-			die("wait4: %s", strerror(errno));
-	helper_pid = -1;
+	for (i = 0; i < nhelpers; i++)
+		if (finish(&helpers[i], eof_after_batch) != 0)
+			rc = 2;
 	alarm(0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "client: %s: helper %s %d\n", helper_name,
-		    WIFEXITED(status) ? "exited with status" : "killed by signal",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		return 2;
-	}
-	if (t.lines != want) {
-		fprintf(stderr, "client: %s: %zu replies for %zu requests\n",
-		    helper_name, t.lines, want);
-		return 2;
-	}
-	if (t.ids != sent.ids || t.id_sum != sent.id_sum ||
-	    t.id_sum2 != sent.id_sum2) {
-		fprintf(stderr, "client: %s: channel IDs of the replies do not match "
-		    "the requests (%zu IDs sent, %zu echoed)\n", helper_name,
-		    sent.ids, t.ids);
-		return 2;
+	if (rc != 0) {
+		kill_helpers();
+		return rc;
 	}
 
-	printf("load_us=%.0f requests=%zu ok=%zu err=%zu bh=%zu other=%zu ids=%zu",
-	    load_us, want, t.ok, t.err, t.bh, t.other, t.ids);
-	if (batch_path != NULL)
-		printf(" batch_lines=%zu batch_s=%.6f batch_rate=%.0f", batch.n,
-		    batch_s, batch_s > 0 ? (double)batch.n / batch_s : 0.0);
-	if (rtt_n > 0)
-		printf(" rtt_n=%zu rtt_median_us=%.2f rtt_p99_us=%.2f", rtt_n,
-		    rtt_median, rtt_p99);
-	if (rtt_n > 0 && pinned)
-		printf(" pin_median_us=%.2f pin_p99_us=%.2f", pin_median, pin_p99);
-	printf(" maxrss_kb=%ld\n", ru.ru_maxrss);
+	for (i = 0; i < nhelpers; i++) {
+		const struct helper *h = &helpers[i];
+
+		printf("load_us=%.0f requests=%zu ok=%zu err=%zu bh=%zu other=%zu ids=%zu",
+		    h->load_us, h->want, h->t.ok, h->t.err, h->t.bh, h->t.other,
+		    h->t.ids);
+		if (batch_path != NULL)
+			printf(" batch_lines=%zu batch_s=%.6f batch_rate=%.0f", batch.n,
+			    h->batch_s, h->batch_s > 0 ? (double)batch.n / h->batch_s : 0.0);
+		if (rtt_n > 0)
+			printf(" rtt_n=%zu rtt_median_us=%.2f rtt_p99_us=%.2f", rtt_n,
+			    h->rtt_median, h->rtt_p99);
+		if (rtt_n > 0 && cross)
+			printf(" cross_median_us=%.2f cross_p99_us=%.2f", h->cross_median,
+			    h->cross_p99);
+		if (rtt_n > 0 && pinned)
+			printf(" pin_median_us=%.2f pin_p99_us=%.2f", h->pin_median,
+			    h->pin_p99);
+		printf(" maxrss_kb=%ld\n", h->ru.ru_maxrss);
+	}
 	return 0;
 }
