@@ -19,7 +19,9 @@
  *          the last line);
  *   rtt    N times: one request written, its reply read (lines of
  *          --rtt-file, else of --batch, in turn): median and p99 in us;
- *          where the scheduler puts the processes; with --cross, N more
+ *          where the scheduler puts the processes (rtt_same_cpu: the
+ *          share of samples, one per 32 round trips, that found the
+ *          helper last run on this process's CPU); with --cross, N more
  *          with this process on one CPU and the helper on another (a
  *          cross-CPU wake-up each way, every time); with --pinned, N more
  *          with this process and the helper on one CPU (no cross-CPU
@@ -103,6 +105,7 @@ struct helper {
 	size_t want;		/* replies it owes by now */
 	double load_us, batch_s;
 	double rtt_median, rtt_p99, pin_median, pin_p99, cross_median, cross_p99;
+	size_t cpu_samples, same_cpu;	/* placement seen in the free pass */
 	struct rusage ru;
 };
 
@@ -370,6 +373,34 @@ median_p99(double *d, size_t n, double *median_r, double *p99_r)
 	*p99_r = d[(size_t)((double)(n - 1) * 0.99 + 0.5)];
 }
 
+/* The CPU pid last ran on (field 39 of /proc/PID/stat), or -1. */
+static int
+last_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t r;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	p = strrchr(buf, ')');	/* the command name may hold spaces */
+	if (p == NULL)
+		return -1;
+	for (field = 2; field < 39 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	return p != NULL ? atoi(p + 1) : -1;
+}
+
+/* How often the free pass looks where a helper ran. */
+#define CPU_SAMPLE_EVERY 32
+
 /* n round trips for each helper over the lines of l (each helper takes
  * them in turn, from the first): one line written, its reply read; with
  * two helpers, blocks of `block` round trips alternate between them.
@@ -402,6 +433,15 @@ round_trips(const struct lines *l, size_t n, size_t block, enum rtt_kind kind)
 			hp->want++;
 			read_replies(hp->out, &hp->t, hp->want);
 			d[h][done[h]++] = (now_s() - t0) * 1e6;
+			/* where it ran, outside the timed part */
+			if (kind == RTT_FREE && done[h] % CPU_SAMPLE_EVERY == 0) {
+				int c = last_cpu(hp->pid);
+
+				if (c >= 0) {
+					hp->cpu_samples++;
+					hp->same_cpu += c == sched_getcpu();
+				}
+			}
 		}
 	}
 	for (h = 0; h < nhelpers; h++) {
@@ -715,6 +755,9 @@ main(int argc, char **argv)
 		if (rtt_n > 0)
 			printf(" rtt_n=%zu rtt_median_us=%.2f rtt_p99_us=%.2f", rtt_n,
 			    h->rtt_median, h->rtt_p99);
+		if (rtt_n > 0 && h->cpu_samples > 0)
+			printf(" rtt_same_cpu=%.3f",
+			    (double)h->same_cpu / (double)h->cpu_samples);
 		if (rtt_n > 0 && cross)
 			printf(" cross_median_us=%.2f cross_p99_us=%.2f", h->cross_median,
 			    h->cross_p99);
