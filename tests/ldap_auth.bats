@@ -114,6 +114,12 @@ teardown() {
 		kill -CONT "$(cat "$SLAPD_DIR/slapd.pid")" 2>/dev/null || true
 	fi
 	slapd_up || slapd_start
+	# a connection-breaking relay left by a failed test (by its PID only)
+	if [ -n "${PROXY_PID:-}" ]; then
+		kill "$PROXY_PID" 2>/dev/null || true
+		wait "$PROXY_PID" 2>/dev/null || true
+		PROXY_PID=
+	fi
 }
 
 # --- helpers --------------------------------------------------------------------
@@ -737,6 +743,73 @@ one_line_error() {	# one_line_error PATTERN: exit 1, no stdout, one stderr line
 	[ "$(wc -l <"$ours")" -eq 11 ] || { cat "$ours"; false; }
 	grep -qx "41 $(ok "$HA_ALICE1")" "$ours" || { cat "$ours"; false; }
 	cmp "$ours" "$theirs" || { diff "$ours" "$theirs"; false; }
+}
+
+# --- a connection that dies under the helper -------------------------------------
+
+# proxy_start MODE: tests/lib/ldap_proxy.py between the helper and slapd;
+# it breaks the first connection (MODE idle or on-send) once
+# $BATS_TEST_TMPDIR/break exists.  Sets PROXY_URI and PROXY_LOG.
+proxy_start() {
+	local port
+	port=$(free_port)
+	PROXY_LOG="$BATS_TEST_TMPDIR/proxy.log"
+	python3 "$BATS_TEST_DIRNAME/lib/ldap_proxy.py" "$port" "$SLAPD_PORT" \
+		"$BATS_TEST_TMPDIR/break" "$1" "$PROXY_LOG" 3>&- &
+	PROXY_PID=$!
+	PROXY_URI="ldap://127.0.0.1:$port"
+	wait_for 10 grep -q listening "$PROXY_LOG"
+}
+
+proxy_stop() {
+	kill "$PROXY_PID"
+	wait "$PROXY_PID" || true
+	PROXY_PID=
+}
+
+# 16 requests for alice (IDs 2..17) in one write, so their searches are
+# held and go out in one write (the helper's write layer); all must come
+# back OK with her HA1, every ID once.
+burst_all_ok() {
+	local f="$BATS_TEST_TMPDIR/replies" i burst=
+	for i in $(seq 2 17); do burst+="$i $(req alice)"$'\n'; done
+	printf '%s' "$burst" >&7
+	collect 16 10 "$f"
+	only_lines "^[0-9]+ $(ok "$HA_ALICE1")\$" "$f"
+	diff <(seq 2 17) <(cut -d' ' -f1 "$f" | sort -n)
+}
+
+@test "connection reset while idle: the next burst's write fails, one reconnect, every search re-sent and OK" {
+	proxy_start idle
+	bg_start -d -j 16 -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$PROXY_URI"
+	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1")"
+	touch "$BATS_TEST_TMPDIR/break"
+	wait_for 5 grep -q 'conn 1 reset idle' "$PROXY_LOG"
+	sleep 0.2	# the RST has arrived; the helper, idle, has not written since
+	burst_all_ok
+	# the path under test was taken: the held searches failed to go out ...
+	grep -q 'sending LDAP searches failed' "$BATS_TEST_TMPDIR/bg.err"
+	# ... and went out again on a second connection, the only other one
+	[ "$(grep -c 'open$' "$PROXY_LOG")" -eq 2 ]
+	ask_expect "18 $(req bob)" "18 $(ok "$HA_BOB1")"
+	bg_finish
+	proxy_stop
+}
+
+@test "connection reset right after a burst's searches went out: they are re-sent once on a new connection, all OK" {
+	proxy_start on-send
+	bg_start -j 16 -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$PROXY_URI"
+	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1")"
+	touch "$BATS_TEST_TMPDIR/break"
+	burst_all_ok
+	# the 16 searches went out in one write, and that write was swallowed
+	grep -q 'conn 1 reset on-send' "$PROXY_LOG"
+	[ "$(grep -c 'open$' "$PROXY_LOG")" -eq 2 ]
+	ask_expect "18 $(req bob)" "18 $(ok "$HA_BOB1")"
+	bg_finish
+	proxy_stop
 }
 
 # --- outages (these stop slapd: keep them last) ---------------------------------
