@@ -758,7 +758,7 @@ proxy_start() {
 		"$BATS_TEST_TMPDIR/break" "$1" "$PROXY_LOG" 3>&- &
 	PROXY_PID=$!
 	PROXY_URI="ldap://127.0.0.1:$port"
-	wait_for 10 grep -q listening "$PROXY_LOG"
+	wait_for 10 grep -qs listening "$PROXY_LOG"
 }
 
 proxy_stop() {
