@@ -401,11 +401,14 @@ last_cpu(pid_t pid)
 /* How often the free pass looks where a helper ran. */
 #define CPU_SAMPLE_EVERY 32
 
+/* The three passes: CPUs left to the scheduler, the helpers on the
+ * client's CPU, the helpers on another CPU. */
+enum rtt_kind { RTT_FREE, RTT_PINNED, RTT_CROSS };
+
 /* n round trips for each helper over the lines of l (each helper takes
  * them in turn, from the first): one line written, its reply read; with
  * two helpers, blocks of `block` round trips alternate between them.
  * Median and p99 in microseconds, per helper, into the figures of `kind`. */
-enum rtt_kind { RTT_FREE, RTT_PINNED, RTT_CROSS };
 
 static void
 round_trips(const struct lines *l, size_t n, size_t block, enum rtt_kind kind)
