@@ -108,18 +108,18 @@ teardown() {
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
 	fi
-	# the outage tests freeze (SIGSTOP) and stop slapd: leave it up and
-	# running for the next test
-	if [ -f "$SLAPD_DIR/slapd.pid" ]; then
-		kill -CONT "$(cat "$SLAPD_DIR/slapd.pid")" 2>/dev/null || true
-	fi
-	slapd_up || slapd_start
 	# a connection-breaking relay left by a failed test (by its PID only)
 	if [ -n "${PROXY_PID:-}" ]; then
 		kill "$PROXY_PID" 2>/dev/null || true
 		wait "$PROXY_PID" 2>/dev/null || true
 		PROXY_PID=
 	fi
+	# the outage tests freeze (SIGSTOP) and stop slapd: leave it up and
+	# running for the next test
+	if [ -f "$SLAPD_DIR/slapd.pid" ]; then
+		kill -CONT "$(cat "$SLAPD_DIR/slapd.pid")" 2>/dev/null || true
+	fi
+	slapd_up || slapd_start
 }
 
 # --- helpers --------------------------------------------------------------------
