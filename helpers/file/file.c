@@ -27,8 +27,8 @@
  * once a second is as fresh as an admin can tell, and costs nothing. */
 #define FILE_CHECK_INTERVAL_NS 1000000000LL
 
-/* A file whose last line has no newline is taken to be still being
- * written.  If it stays exactly so for this long, nobody is writing it:
+/* A file whose last line has no newline, or an empty file replacing a
+ * table with entries, is taken to be still being written.  If it stays exactly so for this long, nobody is writing it:
  * it is loaded anyway (an editor that drops the final newline). */
 #define FILE_SETTLE_SECONDS 5
 
@@ -127,6 +127,7 @@ file_tick(void *ctx, bool force)
 	struct stat st;
 	char err[512];
 	long long now = fileid_now_ns();
+	bool empty;
 
 	if (!force && now - f->last_check_ns < FILE_CHECK_INTERVAL_NS)
 		return;
@@ -155,12 +156,17 @@ file_tick(void *ctx, bool force)
 		return;
 	}
 	file_id_of(&st, &id);
-	if (!stats.complete) {
+	/* An empty file where there were entries is, most likely, one caught
+	 * between the truncate and the write of an in-place rewrite: it is
+	 * handled like a last line without its newline. */
+	empty = st.st_size == 0 && htdigest_count(f->table) > 0;
+	if (!stats.complete || empty) {
 		if (f->incomplete_since_ns == 0 || !file_id_equal(&id, &f->refused)) {
 			f->incomplete_since_ns = now;
 			if (refuse(f, &id, 0))
-				log_warn("%s: last line has no newline (still being written?); still serving the %zu entries loaded before",
-				    f->path, htdigest_count(f->table));
+				log_warn("%s: %s (still being written?); still serving the %zu entries loaded before",
+				    f->path, empty ? "now empty" : "last line has no newline",
+				    htdigest_count(f->table));
 			htdigest_free(&t);
 			return;
 		}
@@ -168,8 +174,8 @@ file_tick(void *ctx, bool force)
 			htdigest_free(&t);
 			return;
 		}
-		log_warn("%s: unchanged for %d s without a final newline; loading it",
-		    f->path, FILE_SETTLE_SECONDS);
+		log_warn("%s: unchanged for %d s %s; loading it", f->path,
+		    FILE_SETTLE_SECONDS, empty ? "and empty" : "without a final newline");
 	}
 	htdigest_free(&f->table);
 	f->table = t;
