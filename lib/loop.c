@@ -432,7 +432,17 @@ loop_run(const struct backend_ops *ops, void *ctx,
 			ssize_t r = read(cfg->in_fd, buf + have, LOOP_IBUF_SIZE - have);
 
 			if (r < 0) {
-				if (errno == EINTR || errno == EAGAIN)
+				if (errno == EAGAIN || errno == EWOULDBLOCK) {
+					/* a non-blocking stdin (some supervisors
+					 * hand one over): wait for it, never spin */
+					struct pollfd in = { .fd = cfg->in_fd,
+					    .events = POLLIN };
+
+					if (!polled)
+						(void)poll(&in, 1, -1);
+					goto signals;
+				}
+				if (errno == EINTR)
 					goto signals;
 				log_error("cannot read requests: %s", strerror(errno));
 				rc = -1;
