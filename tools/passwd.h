@@ -21,6 +21,12 @@
 /* Longest password accepted, in bytes (htdigest takes 255). */
 #define PASSWD_MAX_LEN 1024
 
+/* Longest user or realm accepted, in bytes.  Apache's htdigest takes 255;
+ * every reader of ours takes this much (a request line of Squid's holds
+ * both, escaped, within PROTO_LINE_MAX). */
+#define PASSWD_NAME_MAX 1024
+#define PASSWD_NAME_MAX_S "1024"
+
 /* HA1 hex for MD5, with its NUL. */
 #define PASSWD_HA1_SIZE (2 * 16 + 1)
 
@@ -51,7 +57,7 @@ struct passwd_req {
 /* passwd_input.c */
 
 /* Check a user or realm value given on the command line: not empty, no
- * ':', CR, LF or NUL; a user must not start with '#', space or tab (a
+ * ':', CR, LF or NUL, at most PASSWD_NAME_MAX bytes; a user must not start with '#', space or tab (a
  * reader would ignore the line).  Logs one line and returns -1 if bad. */
 int passwd_check_names(const char *user, const char *realm);
 

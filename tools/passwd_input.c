@@ -257,6 +257,8 @@ passwd_name_problem(const char *s, size_t n, bool is_user)
 {
 	if (n == 0)
 		return "must not be empty";
+	if (n > PASSWD_NAME_MAX)
+		return "must not be longer than " PASSWD_NAME_MAX_S " bytes";
 	if (memchr(s, ':', n) != NULL)
 		return "must not contain ':'";
 	if (memchr(s, '\n', n) != NULL || memchr(s, '\r', n) != NULL)
