@@ -81,6 +81,7 @@ main(int argc, char **argv)
 	void *ctx = NULL;
 	int opt, rc;
 
+	secret_no_core();
 	sanitise_stdfds();
 	log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);

@@ -21,4 +21,9 @@ void secret_free(void *p, size_t n);
 /* Constant-time comparison of two equal-length buffers: true when equal. */
 bool secret_equal(const void *a, const void *b, size_t n);
 
+/* No core dumps, and no ptrace by other processes of the same user: a
+ * core of a helper holds every password of its store.  Called first
+ * thing by every program; failures are ignored (nothing to do then). */
+void secret_no_core(void);
+
 #endif

@@ -17,6 +17,7 @@
 #include "passwd.h"
 #include "passwd_file.h"
 #include "passwd_sqlite.h"
+#include "secret.h"
 
 enum {
 	OPT_HELP = 0x100, OPT_VERSION, OPT_SQLITE, OPT_INIT, OPT_DISABLE,
@@ -280,6 +281,7 @@ main(int argc, char **argv)
 	const char *why = NULL;
 	int rc;
 
+	secret_no_core();
 	sanitise_stdfds();
 	log_init(argv[0]);
 	/* past RLIMIT_FSIZE, write() must fail with EFBIG, not kill us */
