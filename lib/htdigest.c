@@ -11,6 +11,7 @@
 
 #include "digest.h"
 #include "htdigest.h"
+#include "safefile.h"
 #include "log.h"
 #include "secret.h"
 
@@ -445,7 +446,13 @@ parse_lines(struct builder *b, const char *buf, size_t len, bool eof)
 		if (lf == NULL && !eof)
 			break;
 		n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
-		b->lineno++;
+		if (b->lineno++ == 0 && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+			/* a UTF-8 byte-order mark (a Windows editor's) would
+			 * make it part of the first user's name */
+			log_warn("%s:1: a UTF-8 byte-order mark; ignored", b->name);
+			p += 3;
+			n -= 3;
+		}
 		parse_line(b, p, n, nul);
 		p += n + 1;
 	}
@@ -534,22 +541,10 @@ htdigest_load(const char *path, bool ha1_mode, struct htdigest_table **t_r,
 
 	*t_r = NULL;
 	builder_start(&b, path, ha1_mode, stats_r);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		saved = errno;
-		snprintf(err_r, errlen, "cannot open %s: %s", path, strerror(saved));
-		errno = saved;
+	/* links checked, a FIFO or device refused without blocking */
+	fd = safe_open_read(path, st_r, err_r, errlen);
+	if (fd < 0)
 		return -1;
-	}
-	if (fstat(fd, st_r) < 0) {
-		snprintf(err_r, errlen, "cannot stat %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st_r->st_mode)) {
-		snprintf(err_r, errlen, "%s is not a regular file", path);
-		errno = EINVAL;
-		goto fail;
-	}
 	/* Read through one buffer, parsing the whole lines in it; a line
 	 * longer than the buffer grows it.  The file may grow as we read. */
 	cap = (size_t)st_r->st_size + 1 < READ_CHUNK ? (size_t)st_r->st_size + 1 : READ_CHUNK;

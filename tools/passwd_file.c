@@ -24,6 +24,8 @@
 #include "log.h"
 #include "passwd.h"
 #include "passwd_file.h"
+#include "passwd_write.h"
+#include "safefile.h"
 #include "secret.h"
 
 /* Each retry means another process replaced the file between our open
@@ -32,8 +34,8 @@
 
 /* An open, locked password file and its contents. */
 struct pwfile {
-	const char *path;	/* req->path, or real when that is a symlink */
-	char *real;
+	const char *path;	/* as given, for messages */
+	struct safe_path at;	/* the directory and the entry's name */
 	int fd;
 	struct stat st;		/* of the locked file */
 	bool created;		/* made by us (-c on a missing file) */
@@ -41,71 +43,77 @@ struct pwfile {
 	size_t len, cap;
 };
 
-static int pwfile_lock(struct pwfile *, const char *, bool);
 static int pwfile_read(struct pwfile *);
-static int pwfile_replace(struct pwfile *, const char *, size_t);
 static void pwfile_close(struct pwfile *, bool);
 
-/* Follow a symbolic link, so the rename replaces its target and the
- * link stays.  Returns 0, or -1 after logging. */
+/* Open the entry f->at leads to, read-write when allowed (flock over NFS
+ * is a POSIX lock, which needs it; the rename only needs the directory),
+ * creating it when create is set and it is missing.  Returns 1 to try
+ * again (someone else created it meanwhile), 0, or -1 after logging. */
 static int
-pwfile_resolve(struct pwfile *f, const char *path)
+pwfile_open(struct pwfile *f, bool create)
 {
-	struct stat st;
+	char err[PATH_MAX + 256];
 
-	f->path = path;
-	if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
+	f->created = false;
+	f->fd = safe_path_open(&f->at, O_RDWR, &f->st, err, sizeof(err));
+	if (f->fd < 0 && (errno == EACCES || errno == EROFS))
+		f->fd = safe_path_open(&f->at, O_RDONLY, &f->st, err, sizeof(err));
+	if (f->fd >= 0)
 		return 0;
-	f->real = realpath(path, NULL);
-	if (f->real == NULL) {
-		log_error("cannot follow the symbolic link %s: %s", path,
-		    strerror(errno));
+	if (errno != ENOENT) {
+		log_error("%s", err);
 		return -1;
 	}
-	f->path = f->real;
+	if (!create) {
+		log_error("%s does not exist (-c creates it)", f->path);
+		return -1;
+	}
+	f->fd = openat(f->at.dirfd, f->at.name, O_RDWR | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+	if (f->fd < 0 && errno == EEXIST)
+		return 1;
+	if (f->fd < 0) {
+		log_error("cannot create %s: %s", f->path, strerror(errno));
+		return -1;
+	}
+	f->created = true;
 	return 0;
 }
 
+/* The entry still names the inode we hold. */
+static bool
+pwfile_still_there(const struct pwfile *f)
+{
+	struct stat now;
+
+	return fstatat(f->at.dirfd, f->at.name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.st_dev == f->st.st_dev && now.st_ino == f->st.st_ino;
+}
+
 /* Open (creating it when create is set and it is missing) and lock the
- * file that path names.  The lock is on the inode: if the path names
- * another one once we hold it, a concurrent writer renamed a new file in,
- * and we start again on that one. */
+ * file path leads to; links are followed only where safefile.h allows.
+ * The lock is on the inode: if the entry names another one once we hold
+ * it, a concurrent writer renamed a new file in, and we start again on
+ * that one. */
 static int
 pwfile_lock(struct pwfile *f, const char *path, bool create)
 {
-	struct stat now;
-	int tries;
+	char err[PATH_MAX + 256];
+	int tries, rc;
 
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
-	if (pwfile_resolve(f, path) < 0)
+	f->path = path;
+	if (safe_path_resolve(path, &f->at, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return -1;
+	}
 	for (tries = 0; tries < PWFILE_LOCK_RETRIES; tries++) {
-		f->created = false;
-		/* read-write when allowed: flock over NFS is a POSIX lock,
-		 * which needs it; the rename only needs the directory */
-		f->fd = open(f->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
-		if (f->fd < 0 && (errno == EACCES || errno == EROFS))
-			f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (f->fd < 0 && errno == ENOENT && create) {
-			f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL |
-			    O_CLOEXEC | O_NOCTTY, 0640);
-			if (f->fd < 0 && errno == EEXIST)
-				continue;
-			if (f->fd < 0) {
-				log_error("cannot create %s: %s", path,
-				    strerror(errno));
-				return -1;
-			}
-			f->created = true;
-		}
-		if (f->fd < 0) {
-			if (errno == ENOENT)
-				log_error("%s does not exist (-c creates it)", path);
-			else
-				log_error("cannot open %s: %s", path, strerror(errno));
+		if ((rc = pwfile_open(f, create)) < 0)
 			return -1;
-		}
+		if (rc > 0)
+			continue;
 		while (flock(f->fd, LOCK_EX) < 0) {
 			if (errno != EINTR) {
 				log_error("cannot lock %s: %s", path, strerror(errno));
@@ -116,12 +124,7 @@ pwfile_lock(struct pwfile *f, const char *path, bool create)
 			log_error("cannot stat %s: %s", path, strerror(errno));
 			return -1;
 		}
-		if (!S_ISREG(f->st.st_mode)) {
-			log_error("%s is not a regular file", path);
-			return -1;
-		}
-		if (stat(f->path, &now) == 0 && now.st_dev == f->st.st_dev &&
-		    now.st_ino == f->st.st_ino) {
+		if (pwfile_still_there(f)) {
 			log_debug("locked %s (inode %llu) after %d retries", path,
 			    (unsigned long long)f->st.st_ino, tries);
 			return 0;
@@ -131,6 +134,34 @@ pwfile_lock(struct pwfile *f, const char *path, bool create)
 	}
 	log_error("cannot lock %s: it keeps being replaced", path);
 	return -1;
+}
+
+/* Before asking for a password: the file exists (or -c may create it)
+ * and no link on the way is refused. */
+static int
+pwfile_precheck(const char *path, bool create)
+{
+	struct safe_path at;
+	struct stat st;
+	char err[PATH_MAX + 256];
+	int rc = 0;
+
+	if (safe_path_resolve(path, &at, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (fstatat(at.dirfd, at.name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT || !create) {
+			log_error(errno == ENOENT ? "%s does not exist (-c creates it)" :
+			    "cannot stat %s: %s", path, strerror(errno));
+			rc = -1;
+		}
+	} else if (!S_ISREG(st.st_mode)) {
+		log_error("%s is not a regular file", path);
+		rc = -1;
+	}
+	safe_path_free(&at);
+	return rc;
 }
 
 static int
@@ -148,140 +179,16 @@ pwfile_read(struct pwfile *f)
 static void
 pwfile_close(struct pwfile *f, bool failed)
 {
-	struct stat now;
-
 	if (f->fd >= 0) {
-		if (failed && f->created && stat(f->path, &now) == 0 &&
-		    now.st_dev == f->st.st_dev && now.st_ino == f->st.st_ino)
-			unlink(f->path);
+		if (failed && f->created && pwfile_still_there(f))
+			unlinkat(f->at.dirfd, f->at.name, 0);
 		close(f->fd);	/* drops the lock */
 		f->fd = -1;
 	}
 	if (f->buf != NULL)
 		secret_free(f->buf, f->cap);
 	f->buf = NULL;
-	free(f->real);
-	f->real = NULL;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* The directory of path, and a mkstemp template beside it. */
-static void
-temp_names(const char *path, char **dir_r, char **tmpl_r)
-{
-	const char *slash = strrchr(path, '/');
-	const char *base = slash != NULL ? slash + 1 : path;
-	size_t dlen = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
-	size_t tlen;
-
-	*dir_r = xmemdup0(slash != NULL ? path : ".", dlen);
-	tlen = dlen + strlen(base) + sizeof("/..tmpXXXXXX");
-	*tmpl_r = xmalloc(tlen);
-	snprintf(*tmpl_r, tlen, "%s/.%s.tmpXXXXXX", *dir_r, base);
-}
-
-/* Give the temporary file the locked file's owner and mode. */
-static int
-copy_owner_mode(int tfd, const struct pwfile *f, const char **what_r)
-{
-	struct stat tst;
-
-	if (fstat(tfd, &tst) < 0) {
-		*what_r = "stat";
-		return -1;
-	}
-	if ((tst.st_uid != f->st.st_uid || tst.st_gid != f->st.st_gid) &&
-	    fchown(tfd, f->st.st_uid, f->st.st_gid) < 0) {
-		*what_r = "give the owner of the original to";
-		return -1;
-	}
-	if (fchmod(tfd, f->st.st_mode & 07777) < 0) {
-		*what_r = "give the mode of the original to";
-		return -1;
-	}
-	return 0;
-}
-
-/* Replace the file with data: temporary file, fsync, rename, fsync of
- * the directory.  On failure the temporary file is removed and the
- * original is left as it was. */
-static int
-pwfile_replace(struct pwfile *f, const char *data, size_t len)
-{
-	char *dir, *tmp;
-	const char *what = NULL;
-	bool tmp_exists = false;
-	int tfd, dfd, err = 0, rc = -1;
-
-	temp_names(f->path, &dir, &tmp);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		log_error("cannot open the directory %s: %s; %s unchanged", dir,
-		    strerror(errno), f->path);
-		goto out;
-	}
-	tfd = mkstemp(tmp);
-	if (tfd < 0) {
-		log_error("cannot create a temporary file in %s: %s; %s unchanged",
-		    dir, strerror(errno), f->path);
-		goto out;
-	}
-	tmp_exists = true;
-	if (copy_owner_mode(tfd, f, &what) < 0) {
-		err = errno;
-	} else if (write_all(tfd, data, len) < 0) {
-		what = "write";
-		err = errno;
-	} else if (fsync(tfd) < 0) {
-		what = "sync";
-		err = errno;
-	}
-	if (close(tfd) < 0 && what == NULL) {
-		what = "close";
-		err = errno;
-	}
-	if (what != NULL) {
-		log_error("cannot %s the temporary file %s: %s; %s unchanged",
-		    what, tmp, strerror(err), f->path);
-		goto out;
-	}
-	if (rename(tmp, f->path) < 0) {
-		log_error("cannot rename %s to %s: %s; %s unchanged", tmp, f->path,
-		    strerror(errno), f->path);
-		goto out;
-	}
-	tmp_exists = false;
-	if (fsync(dfd) < 0) {
-		log_error("%s was replaced, but syncing the directory %s failed: %s",
-		    f->path, dir, strerror(errno));
-		goto out;
-	}
-	log_debug("wrote %zu bytes to %s", len, f->path);
-	rc = 0;
-out:
-	if (tmp_exists)
-		unlink(tmp);
-	if (dfd >= 0)
-		close(dfd);
-	free(tmp);
-	free(dir);
-	return rc;
+	safe_path_free(&f->at);
 }
 
 /* Copy buf into a new buffer with the lines for key ("user:realm:")
@@ -346,16 +253,10 @@ file_set(const struct passwd_req *req)
 	char *line, *key, *out = NULL;
 	size_t linelen, keylen, outlen = 0, found = 0;
 	struct pwfile f;
-	struct stat st;
 	int rc = PASSWD_EXIT_FAIL;
 
-	if (!req->create && stat(req->path, &st) < 0) {
-		if (errno == ENOENT)
-			log_error("%s does not exist (-c creates it)", req->path);
-		else
-			log_error("cannot stat %s: %s", req->path, strerror(errno));
+	if (pwfile_precheck(req->path, req->create) < 0)
 		return PASSWD_EXIT_FAIL;
-	}
 	if (passwd_get_ha1(req, true, ha1) < 0)
 		return PASSWD_EXIT_FAIL;
 	line = make_key(req, ha1, &linelen);
@@ -373,7 +274,7 @@ file_set(const struct passwd_req *req)
 		out = pwfile_splice(f.buf, f.len, key, keylen, line, linelen, &outlen,
 		    &found);
 	}
-	if (pwfile_replace(&f, out, outlen) < 0)
+	if (passwd_replace(&f.at, f.fd, &f.st, out, outlen) < 0)
 		goto out;
 	if (req->create && !f.created && f.st.st_size > 0)
 		log_warn("-c: the previous contents of %s were replaced", req->path);
@@ -408,7 +309,7 @@ file_delete(const struct passwd_req *req)
 		    req->path);
 		goto out;
 	}
-	if (pwfile_replace(&f, out, outlen) < 0)
+	if (passwd_replace(&f.at, f.fd, &f.st, out, outlen) < 0)
 		goto out;
 	if (found > 1)
 		log_info("deleted user %s from realm %s (%zu lines)",
@@ -425,23 +326,41 @@ out:
 	return rc;
 }
 
+/* The table digest_file_auth -c reads from path.  A file with lines but
+ * not one entry is something else (an /etc/shadow reached by mistake):
+ * an error, so that -l never shows its second fields as realms. */
+static int
+load_htdigest(const char *path, struct htdigest_table **t_r)
+{
+	struct htdigest_stats stats;
+	struct stat st;
+	char err[PATH_MAX + 256];
+
+	if (htdigest_load(path, true, t_r, &stats, &st, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (stats.entries == 0 && stats.skipped > 0) {
+		log_error("%s is not an htdigest file: no line is user:realm:HA1", path);
+		htdigest_free(t_r);
+		return -1;
+	}
+	return 0;
+}
+
 /* -v: the entry digest_file_auth -c would answer with, against the
  * password typed. */
 static int
 file_verify(const struct passwd_req *req)
 {
-	char ha1[PASSWD_HA1_SIZE], want[PASSWD_HA1_SIZE], err[1024];
+	char ha1[PASSWD_HA1_SIZE], want[PASSWD_HA1_SIZE];
 	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
 	struct htdigest_table *t = NULL;
-	struct htdigest_stats stats;
 	struct htdigest_value v;
-	struct stat st;
 	int rc = PASSWD_EXIT_FAIL;
 
-	if (htdigest_load(req->path, true, &t, &stats, &st, err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	if (load_htdigest(req->path, &t) < 0)
 		return PASSWD_EXIT_FAIL;
-	}
 	passwd_show(req->user, su);
 	passwd_show(req->realm, sr);
 	if (!htdigest_lookup(t, req->user, strlen(req->user), req->realm,
@@ -494,15 +413,9 @@ static int
 file_list(const struct passwd_req *req)
 {
 	struct htdigest_table *t;
-	struct htdigest_stats stats;
-	struct stat st;
-	char err[512];
 
-	/* plaintext mode: accept any value, the hashes are not shown */
-	if (htdigest_load(req->path, false, &t, &stats, &st, err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	if (load_htdigest(req->path, &t) < 0)
 		return PASSWD_EXIT_FAIL;
-	}
 	htdigest_foreach(t, list_entry, (void *)req->realm);
 	htdigest_free(&t);
 	return PASSWD_EXIT_OK;

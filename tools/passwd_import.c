@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "passwd_store.h"
+#include "safefile.h"
 #include "secret.h"
 
 /* Warnings about skipped lines; the summary counts them all. */
@@ -150,11 +153,13 @@ import_lines(struct import *im, const char *buf, size_t len)
 static int
 read_import(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
 {
+	char err[PATH_MAX + 256];
+	struct stat st;
 	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
-	    open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	    safe_open_read(path, &st, err, sizeof(err));
 
 	if (fd < 0) {
-		log_error("cannot open %s: %s", path, strerror(errno));
+		log_error("%s", err);
 		return -1;
 	}
 	if (passwd_read_fd(fd, buf_r, len_r, cap_r) < 0) {

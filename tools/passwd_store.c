@@ -2,7 +2,9 @@
  *
  * A missing database file is created by us, 0640 minus the umask, before
  * SQLite opens it: SQLite would use 0644, and gives its journal the mode
- * of the database.  Every statement is prepared with named parameters and
+ * of the database.  The path is walked as lib/safefile.h describes, so a
+ * link planted in /tmp cannot make root write a schema into another
+ * user's file.  Every statement is prepared with named parameters and
  * bound; the busy timeout makes BEGIN IMMEDIATE wait for other writers.
  */
 #include "config.h"
@@ -13,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +24,8 @@
 #include "log.h"
 #include "passwd.h"
 #include "passwd_store.h"
+#include "safefile.h"
+#include "secret.h"
 #include "sqlschema.h"
 
 #define SQL_CHECK_TABLE \
@@ -43,47 +48,97 @@ store_close(struct store *s)
 	s->db = NULL;
 }
 
-/* Open the database.  create: make a missing file first, 0640 and the
- * umask, so SQLite (which would use 0644) and its journals inherit it. */
+/* The entry at leads to, made a regular file: created (0640 and the
+ * umask, so SQLite, which would use 0644, and its journals inherit it)
+ * when missing and create is set. */
+static int
+store_entry(const struct safe_path *at, bool create)
+{
+	char err[PATH_MAX + 256];
+	struct stat st;
+	int fd = safe_path_open(at, O_RDONLY, &st, err, sizeof(err));
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOENT) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (!create) {
+		log_error("%s does not exist (create it with: digest_passwd --sqlite %s --init)",
+		    at->shown, at->shown);
+		return -1;
+	}
+	fd = openat(at->dirfd, at->name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0 && errno != EEXIST) {
+		log_error("cannot create %s: %s", at->shown, strerror(errno));
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* The name SQLite opens: the walked directory's own path and the entry.
+ * SQLite takes a name, not a descriptor; SQLITE_OPEN_NOFOLLOW keeps it
+ * from following a link put in the entry's place meanwhile. */
+static char *
+store_real_name(const struct safe_path *at)
+{
+	char proc[64], dir[PATH_MAX];
+	ssize_t n;
+	char *name;
+	size_t len;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", at->dirfd);
+	n = readlink(proc, dir, sizeof(dir) - 1);
+	if (n <= 0) {
+		log_error("cannot find the directory of %s: %s", at->shown,
+		    n < 0 ? strerror(errno) : "empty name");
+		return NULL;
+	}
+	dir[n] = '\0';
+	len = (size_t)n + strlen(at->name) + 2;
+	name = xmalloc(len);
+	snprintf(name, len, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/",
+	    at->name);
+	return name;
+}
+
+/* Open the database; links are followed only where safefile.h allows,
+ * and only a regular file is opened. */
 int
 store_open(struct store *s, const char *path, bool create, bool readonly)
 {
-	struct stat st;
-	int rc, fd;
+	struct safe_path at;
+	char err[PATH_MAX + 256], *real = NULL;
+	int rc = -1;
 
 	s->db = NULL;
 	s->path = path;
-	if (stat(path, &st) < 0) {
-		if (errno != ENOENT) {
-			log_error("cannot stat %s: %s", path, strerror(errno));
-			return -1;
-		}
-		if (!create) {
-			log_error("%s does not exist (create it with: digest_passwd --sqlite %s --init)",
-			    path, path);
-			return -1;
-		}
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0640);
-		if (fd < 0 && errno != EEXIST) {
-			log_error("cannot create %s: %s", path, strerror(errno));
-			return -1;
-		}
-		if (fd >= 0)
-			close(fd);
-	} else if (!S_ISREG(st.st_mode)) {
-		log_error("%s is not a regular file", path);
+	if (safe_path_resolve(path, &at, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		return -1;
 	}
-	rc = sqlite3_open_v2(path, &s->db, readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE, NULL);
+	if (store_entry(&at, create) < 0 || (real = store_real_name(&at)) == NULL)
+		goto out;
+	rc = sqlite3_open_v2(real, &s->db, SQLITE_OPEN_NOFOLLOW | (readonly ?
+	    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE), NULL);
 	if (rc != SQLITE_OK) {
 		log_error("cannot open %s: %s", path, s->db != NULL ?
 		    sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		store_close(s);
-		return -1;
+		rc = -1;
+		goto out;
 	}
 	sqlite3_busy_timeout(s->db, SQLSCHEMA_ADMIN_BUSY_MS);
-	return 0;
+out:
+	free(real);
+	safe_path_free(&at);
+	return rc;
 }
 
 int
