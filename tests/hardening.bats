@@ -292,9 +292,13 @@ ask_alice() {
 	p = subprocess.Popen([sys.argv[1], "-c", sys.argv[2]], stdin=r,
 	                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 	os.close(r)
+	def ticks():
+	    f = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()
+	    return int(f[11]) + int(f[12])
+	time.sleep(1)
+	t0 = ticks()
 	time.sleep(2)
-	f = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()
-	ticks = int(f[11]) + int(f[12])
+	ticks = ticks() - t0
 	os.write(w, b'"alice":"R"\n')
 	line = p.stdout.readline().decode().strip()
 	os.close(w)
