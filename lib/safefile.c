@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -185,8 +186,9 @@ walk_one(struct walk *w, struct safe_path *sp, char *err, size_t errlen)
 	char *name = NULL;
 	bool last = false;
 
-	if (next_component(w, &name, &last) == 0)
-		return fail(err, errlen, EISDIR, "%s is a directory", sp->shown);
+	if (next_component(w, &name, &last) == 0)	/* "/" */
+		return fail(err, errlen, EISDIR, "%s is not a regular file",
+		    sp->shown);
 	if (fstatat(w->dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT && last) {
 			sp->name = name;
@@ -203,7 +205,7 @@ walk_one(struct walk *w, struct safe_path *sp, char *err, size_t errlen)
 		free(name);
 		return rc;
 	}
-	if (last && !S_ISDIR(lst.st_mode)) {
+	if (last) {	/* of any type: opening it checks that */
 		sp->name = name;
 		return 1;
 	}
@@ -252,6 +254,28 @@ out:
 	free(w.rest);
 	free(w.where);
 	return rc;
+}
+
+char *
+safe_path_real(const struct safe_path *sp, bool entry)
+{
+	char proc[64], dir[PATH_MAX];
+	ssize_t n;
+	char *name;
+	size_t len;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", sp->dirfd);
+	n = readlink(proc, dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return NULL;
+	dir[n] = '\0';
+	if (!entry)
+		return xstrdup(dir);
+	len = (size_t)n + strlen(sp->name) + 2;
+	name = xmalloc(len);
+	snprintf(name, len, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/",
+	    sp->name);
+	return name;
 }
 
 void

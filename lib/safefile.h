@@ -16,6 +16,7 @@
 #ifndef DH_SAFEFILE_H
 #define DH_SAFEFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -35,6 +36,11 @@ int safe_path_resolve(const char *path, struct safe_path *sp, char *err,
     size_t errlen);
 
 void safe_path_free(struct safe_path *sp);
+
+/* The walked directory's own path (from /proc/self/fd), with the entry's
+ * name appended when entry is set: for messages, and for libraries that
+ * take a name, not a descriptor.  malloc'd; NULL when it cannot be told. */
+char *safe_path_real(const struct safe_path *sp, bool entry);
 
 /* Open the regular file sp leads to; flags is O_RDONLY or O_RDWR, and
  * O_CLOEXEC, O_NOCTTY and O_NOFOLLOW are added.  The descriptor is in

@@ -88,23 +88,11 @@ store_entry(const struct safe_path *at, bool create)
 static char *
 store_real_name(const struct safe_path *at)
 {
-	char proc[64], dir[PATH_MAX];
-	ssize_t n;
-	char *name;
-	size_t len;
+	char *name = safe_path_real(at, true);
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", at->dirfd);
-	n = readlink(proc, dir, sizeof(dir) - 1);
-	if (n <= 0) {
+	if (name == NULL)
 		log_error("cannot find the directory of %s: %s", at->shown,
-		    n < 0 ? strerror(errno) : "empty name");
-		return NULL;
-	}
-	dir[n] = '\0';
-	len = (size_t)n + strlen(at->name) + 2;
-	name = xmalloc(len);
-	snprintf(name, len, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/",
-	    at->name);
+		    strerror(errno));
 	return name;
 }
 

@@ -158,8 +158,12 @@ passwd_replace(const struct safe_path *at, int orig_fd,
 
 	tfd = temp_create(at, &tmp);
 	if (tfd < 0) {
-		log_error("cannot create a temporary file next to %s: %s; %s unchanged",
-		    at->shown, strerror(errno), at->shown);
+		int e = errno;
+		char *dir = safe_path_real(at, false);
+
+		log_error("cannot create a temporary file in %s: %s; %s unchanged",
+		    dir != NULL ? dir : "its directory", strerror(e), at->shown);
+		free(dir);
 		return -1;
 	}
 	if (temp_fill(tfd, tmp, at, orig_fd, orig, data, len) < 0) {
