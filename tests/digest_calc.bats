@@ -2,9 +2,11 @@
 # digest_calc (SPEC section 8): the RFC vectors; every algorithm cross-checked
 # live against Python's hashlib; real clients (curl, Python's urllib) answering
 # challenges made by `digest_calc challenge` on a small test server; the
-# verdicts of `digest_calc verify`; and --helper against digest_file_auth.
+# verdicts of `digest_calc verify`; --helper against digest_file_auth; and
+# the stored HA1 read from a file (--ha1-file) or wiped from argv (--ha1).
 
 load lib/common
+bats_require_minimum_version 1.5.0	# run --separate-stderr
 
 CALC="$top_builddir/digest_calc"
 REALM="digest calc tests"
@@ -160,6 +162,12 @@ curl_get() {	# curl_get USER:PW PATH: one request through digest, via curl
 		[[ "${lines[0]}" == "Usage: digest_calc $c "* ]]
 		[ -z "$("$CALC" "$c" --help 2>&1 >/dev/null)" ]
 	done
+	[[ "$top" == *"--ha1-file F"* ]]
+	for c in response verify; do
+		run "$CALC" "$c" --help
+		[[ "$output" == *"[--ha1 HEX | --ha1-file F"* ]]
+		[[ "$output" == *"  --ha1-file F  "* ]]
+	done
 	run "$CALC" -h
 	[ "$status" -eq 0 ]
 	for opt in -V --version; do
@@ -232,10 +240,11 @@ curl_get() {	# curl_get USER:PW PATH: one request through digest, via curl
 		--qop auth --nc 00000001 --cnonce "$cnonce" <<<"Circle of Life"
 	[ "$output" = 753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1 ]
 	# the same from the stored HA1 instead of the password
-	run "$CALC" response --user Mufasa --realm testrealm@host.com \
+	run --separate-stderr "$CALC" response --user Mufasa --realm testrealm@host.com \
 		--nonce dcd98b7102dd2f0e8b11d0f600bfb0c093 --method GET --uri /dir/index.html \
 		--qop auth --nc 00000001 --cnonce 0a4f113b --ha1 939E7578ED9E3C518A452ACEE763BCE9 </dev/null
 	[ "$output" = 6629fae49393a05397450978507c4ef1 ]
+	[ "$stderr" = "digest_calc: warning: --ha1 shows the HA1 to every user of ps; use --ha1-file FILE" ]
 }
 
 @test "every algorithm and qop equal Python hashlib, computed live" {
@@ -278,11 +287,220 @@ curl_get() {	# curl_get USER:PW PATH: one request through digest, via curl
 			[[ "$output" == "match: "* ]]
 			run verify --method POST --header "$hdr" --body-file "$body" --ha1 "$want"
 			[ "$status" -eq 0 ]
+			printf '%s\n' "$want" >"$BATS_TEST_TMPDIR/ha1"
+			run verify --method POST --header "$hdr" --body-file "$body" --ha1-file "$BATS_TEST_TMPDIR/ha1"
+			[ "$status" -eq 0 ]
+			[[ "$output" == "match: "* ]]
 			run verify --method GET --header "$hdr" --body-file "$body" <<<"$pw"
 			[ "$status" -eq 1 ]
 			[[ "$output" == "wrong password: "* ]]
 		done
 	done
+}
+
+# --- the stored HA1: --ha1-file, and --ha1 wiped from argv -----------------------
+
+RFC_HA1=939e7578ed9e3c518a452acee763bce9	# H(Mufasa:testrealm@host.com:Circle Of Life)
+RFC_ARGS=(--user Mufasa --realm testrealm@host.com --nonce dcd98b7102dd2f0e8b11d0f600bfb0c093
+	--method GET --uri /dir/index.html --qop auth --nc 00000001 --cnonce 0a4f113b)
+RFC_HDR='Authorization: Digest username="Mufasa", realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri="/dir/index.html", qop=auth, nc=00000001, cnonce="0a4f113b", response="6629fae49393a05397450978507c4ef1"'
+
+@test "--ha1-file FILE and --ha1-file - give what --ha1 gives, without a warning" {
+	f="$BATS_TEST_TMPDIR/ha1"
+	printf '%s\n' "$RFC_HA1" >"$f"
+	run --separate-stderr "$CALC" response "${RFC_ARGS[@]}" --ha1-file "$f" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = 6629fae49393a05397450978507c4ef1 ]
+	[ -z "$stderr" ]
+	# uppercase, a CRLF and more lines after the first: the first line counts
+	printf '%s\r\nnot read\n' "${RFC_HA1^^}" >"$f"
+	run --separate-stderr "$CALC" response "${RFC_ARGS[@]}" --ha1-file "$f" </dev/null
+	[ "$output" = 6629fae49393a05397450978507c4ef1 ]
+	printf '%s' "$RFC_HA1" >"$f"	# no line end at all
+	run --separate-stderr "$CALC" response "${RFC_ARGS[@]}" --ha1-file "$f" </dev/null
+	[ "$output" = 6629fae49393a05397450978507c4ef1 ]
+	# standard input: the HA1, not a password, is read from it
+	run --separate-stderr "$CALC" response "${RFC_ARGS[@]}" --ha1-file - <<<"$RFC_HA1"
+	[ "$status" -eq 0 ]
+	[ "$output" = 6629fae49393a05397450978507c4ef1 ]
+	[ -z "$stderr" ]
+	run --separate-stderr "$CALC" response "${RFC_ARGS[@]}" --ha1-file - < <(printf '%s\r\n' "$RFC_HA1")
+	[ "$output" = 6629fae49393a05397450978507c4ef1 ]
+	# verify: a match, and a wrong HA1 named as the one read with --ha1-file
+	printf '%s\n' "$RFC_HA1" >"$f"
+	run --separate-stderr verify --method GET --header "$RFC_HDR" --ha1-file "$f" </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == 'match: user "Mufasa"'* ]]
+	[ -z "$stderr" ]
+	run --separate-stderr verify --method GET --header "$RFC_HDR" --ha1-file - <<<"$RFC_HA1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == 'match: user "Mufasa"'* ]]
+	run --separate-stderr verify --method GET --header "$RFC_HDR" --ha1-file - <<<"${RFC_HA1/9/8}"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "wrong password: the response does not match the HA1 read with --ha1-file "* ]]
+	# SHA-256: the same value from the password, --ha1 and --ha1-file
+	sargs=(-a SHA-256 --user u --realm r --nonce n --method GET --uri / --qop auth --nc 00000001 --cnonce c)
+	"$CALC" ha1 -a SHA-256 u r <<<pw >"$f"
+	want=$("$CALC" response "${sargs[@]}" <<<pw)
+	[ "$("$CALC" response "${sargs[@]}" --ha1 "$(cat "$f")" 2>/dev/null)" = "$want" ]
+	[ "$("$CALC" response "${sargs[@]}" --ha1-file "$f")" = "$want" ]
+	[ "$("$CALC" response "${sargs[@]}" --ha1-file - <"$f")" = "$want" ]
+}
+
+@test "--ha1-file: a bad or unreadable HA1 is one clear line, exit 2 for verify and 1 for response" {
+	f="$BATS_TEST_TMPDIR/ha1"
+	printf '939e\n' >"$f"
+	run verify --method GET --header "$RFC_HDR" --ha1-file "$f"
+	[ "$status" -eq 2 ]
+	[ "$output" = "digest_calc: --ha1-file $f: its first line is not 32 hex digits (an HA1 for MD5)" ]
+	run "$CALC" response "${RFC_ARGS[@]}" --ha1-file "$f"
+	[ "$status" -eq 1 ]
+	[ "$output" = "digest_calc: --ha1-file $f: its first line is not 32 hex digits (an HA1 for MD5)" ]
+	# an MD5 HA1 for a SHA-256 header; hex but one digit short; not hex
+	printf '%s\n' "$RFC_HA1" >"$f"
+	sha_hdr=${RFC_HDR/qop=auth/algorithm=SHA-256, qop=auth}
+	sha_hdr=${sha_hdr/6629fae49393a05397450978507c4ef1/6629fae49393a05397450978507c4ef16629fae49393a05397450978507c4ef1}
+	run verify --method GET --header "$sha_hdr" --ha1-file "$f"
+	[ "$status" -eq 2 ]
+	[ "$output" = "digest_calc: --ha1-file $f: its first line is not 64 hex digits (an HA1 for SHA-256)" ]
+	for bad in "${RFC_HA1:1}" "${RFC_HA1/9/g}" "$RFC_HA1 " '' $'\n'"$RFC_HA1"; do
+		printf '%s\n' "$bad" >"$f"
+		run verify --method GET --header "$RFC_HDR" --ha1-file "$f"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *": its first line is not 32 hex digits (an HA1 for MD5)" ]]
+		[ "${#lines[@]}" -eq 1 ]
+	done
+	: >"$f"
+	run verify --method GET --header "$RFC_HDR" --ha1-file "$f"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *": its first line is not 32 hex digits"* ]]
+	run verify --method GET --header "$RFC_HDR" --ha1-file - <<<939e
+	[ "$status" -eq 2 ]
+	[ "$output" = "digest_calc: --ha1-file -: the line on standard input is not 32 hex digits (an HA1 for MD5)" ]
+	run verify --method GET --header "$RFC_HDR" --ha1-file - </dev/null
+	[ "$status" -eq 2 ]
+	[ "$output" = "digest_calc: --ha1-file -: no HA1 on standard input (give it as one line)" ]
+	run verify --method GET --header "$RFC_HDR" --ha1-file "$BATS_TEST_TMPDIR/none"
+	[ "$status" -eq 2 ]
+	[ "$output" = "digest_calc: the HA1 file: cannot open $BATS_TEST_TMPDIR/none: No such file or directory" ]
+	run verify --method GET --header "$RFC_HDR" --ha1-file "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 2 ]
+	[[ "$output" == "digest_calc: the HA1 file: $BATS_TEST_TMPDIR"*" is not a regular file" ]]
+	head -c 5000 /dev/zero | tr '\0' 'a' >"$f"
+	run verify --method GET --header "$RFC_HDR" --ha1-file "$f"
+	[ "$status" -eq 2 ]
+	[[ "$output" == "digest_calc: the HA1 file: $f is too large"* ]]
+	# one source of the HA1 at a time
+	printf '%s\n' "$RFC_HA1" >"$f"
+	run verify --method GET --header "$RFC_HDR" --ha1-file "$f" --ha1 "$RFC_HA1"
+	[ "$status" -eq 2 ]
+	[ "${lines[-1]}" = "digest_calc: --ha1 and --ha1-file exclude each other" ]
+	run verify --method GET --header "$RFC_HDR" --ha1-file "$f" --helper true
+	[ "$status" -eq 2 ]
+	[ "$output" = "digest_calc: --ha1-file and --helper exclude each other" ]
+	run "$CALC" response "${RFC_ARGS[@]}" --ha1-file "$f" --ha1 "$RFC_HA1"
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "digest_calc: --ha1 and --ha1-file exclude each other" ]
+}
+
+@test "--ha1-file and --secret-file refuse a FIFO at once instead of waiting on it" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	run timeout 5 "$CALC" verify --method GET --header "$RFC_HDR" --ha1-file "$BATS_TEST_TMPDIR/fifo"
+	[ "$status" -eq 2 ]
+	[ "$output" = "digest_calc: the HA1 file: $BATS_TEST_TMPDIR/fifo is not a regular file" ]
+	run timeout 5 "$CALC" response "${RFC_ARGS[@]}" --ha1-file "$BATS_TEST_TMPDIR/fifo"
+	[ "$status" -eq 1 ]
+	[ "$output" = "digest_calc: the HA1 file: $BATS_TEST_TMPDIR/fifo is not a regular file" ]
+	run timeout 5 "$CALC" challenge --realm R --secret-file "$BATS_TEST_TMPDIR/fifo"
+	[ "$status" -eq 1 ]
+	[ "$output" = "digest_calc: the secret file: $BATS_TEST_TMPDIR/fifo is not a regular file" ]
+	run timeout 5 "$CALC" verify --method GET --header "$RFC_HDR" --ha1-file - \
+		--secret-file "$BATS_TEST_TMPDIR/fifo" <<<"$RFC_HA1"
+	[ "$status" -eq 2 ]
+	[ "$output" = "digest_calc: the secret file: $BATS_TEST_TMPDIR/fifo is not a regular file" ]
+}
+
+@test "--ha1-file and --secret-file refuse a link planted in a sticky world-writable directory" {
+	[ "$(id -u)" -eq 0 ] || skip "planting another user's link needs root"
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/private"
+	printf '%s\n' "$RFC_HA1" >"$BATS_TEST_TMPDIR/private/ha1"
+	head -c 32 /dev/urandom | base64 >"$BATS_TEST_TMPDIR/private/secret"
+	pub="$BATS_TEST_TMPDIR/pub"
+	mkdir "$pub"
+	chmod 1777 "$pub"
+	ln -s "$BATS_TEST_TMPDIR/private/ha1" "$pub/ha1"
+	ln -s "$BATS_TEST_TMPDIR/private/secret" "$pub/secret"
+	# our own links are followed
+	run verify --method GET --header "$RFC_HDR" --ha1-file "$pub/ha1"
+	[ "$status" -eq 0 ]
+	run "$CALC" challenge --realm R --secret-file "$pub/secret"
+	[ "$status" -eq 0 ]
+	# another user's are not
+	chown -h nobody "$pub/ha1" "$pub/secret"
+	run verify --method GET --header "$RFC_HDR" --ha1-file "$pub/ha1"
+	[ "$status" -eq 2 ]
+	[[ "$output" == "digest_calc: the HA1 file: refusing to follow the symbolic link $pub/ha1: "* ]]
+	run "$CALC" challenge --realm R --secret-file "$pub/secret"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "digest_calc: the secret file: refusing to follow the symbolic link $pub/secret: "* ]]
+}
+
+# held FIFO OUT COMMAND...: run COMMAND, which reads its body from FIFO, in
+# the background.  Once it has opened FIFO (so it has parsed its options),
+# save its /proc/PID/cmdline, NULs as spaces, in OUT; then give it the body
+# "a body" and wait for it.  Its stdout and stderr go to OUT.out, OUT.err.
+held() {
+	local fifo=$1 out=$2 pid rc=0
+	shift 2
+	"$@" >"$out.out" 2>"$out.err" 3>&- &
+	pid=$!
+	if ! timeout 5 bash -c 'exec 4>"$1" && tr "\0" " " <"/proc/$2/cmdline" >"$3" &&
+	    printf "a body" >&4' _ "$fifo" "$pid" "$out"; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		echo "the command did not open $fifo" >&2
+		return 1
+	fi
+	wait "$pid" || rc=$?
+	return "$rc"
+}
+
+@test "--ha1 HEX is wiped from the process's argv (ps, /proc/PID/cmdline) as it is parsed, with a warning" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	printf 'a body' >"$BATS_TEST_TMPDIR/body"
+	args=(--user Mufasa --realm testrealm@host.com --nonce dcd98b7102dd2f0e8b11d0f600bfb0c093
+		--method POST --uri /dir/index.html --qop auth-int --nc 00000001 --cnonce 0a4f113b)
+	want=$("$CALC" response "${args[@]}" --body-file "$BATS_TEST_TMPDIR/body" <<<"Circle Of Life")
+	warning="digest_calc: warning: --ha1 shows the HA1 to every user of ps; use --ha1-file FILE"
+	c="$BATS_TEST_TMPDIR/cmdline"
+
+	# response, held open on its body while its command line is read
+	held "$BATS_TEST_TMPDIR/fifo" "$c" "$CALC" response "${args[@]}" \
+		--body-file "$BATS_TEST_TMPDIR/fifo" --ha1 "${RFC_HA1^^}"
+	grep -qF -- "--user Mufasa " "$c"	# the command line was read...
+	grep -qF -- " --ha1 " "$c"
+	refute_grep -iF "$RFC_HA1" "$c"	# ...and the HA1 is not in it
+	[ "$(cat "$c.out")" = "$want" ]
+	[ "$(cat "$c.err")" = "$warning" ]
+
+	# verify, with --ha1=HEX
+	hdr="Authorization: Digest username=\"Mufasa\", realm=\"testrealm@host.com\", nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", qop=auth-int, nc=00000001, cnonce=\"0a4f113b\", response=\"$want\""
+	held "$BATS_TEST_TMPDIR/fifo" "$c" "$CALC" verify --method POST --header "$hdr" \
+		--body-file "$BATS_TEST_TMPDIR/fifo" --ha1="$RFC_HA1"
+	grep -qF -- "--method POST " "$c"
+	grep -qF -- " --ha1=" "$c"
+	refute_grep -iF "$RFC_HA1" "$c"
+	[[ "$(cat "$c.out")" == 'match: user "Mufasa"'*"qop auth-int" ]]
+	[ "$(cat "$c.err")" = "$warning" ]
+
+	# given twice, both are wiped (the last one counts); one warning
+	held "$BATS_TEST_TMPDIR/fifo" "$c" "$CALC" verify --method POST --header "$hdr" \
+		--body-file "$BATS_TEST_TMPDIR/fifo" --ha1 00112233445566778899aabbccddeeff --ha1 "$RFC_HA1"
+	refute_grep -iF "$RFC_HA1" "$c"
+	refute_grep -F 00112233445566778899aabbccddeeff "$c"
+	[[ "$(cat "$c.out")" == 'match: '* ]]
+	[ "$(cat "$c.err")" = "$warning" ]
 }
 
 # --- challenges -------------------------------------------------------------------
@@ -321,7 +539,7 @@ curl_get() {	# curl_get USER:PW PATH: one request through digest, via curl
 	[[ "$output" == *"must hold 16 to 4096 bytes"* ]]
 	run "$CALC" challenge --realm R --secret-file "$BATS_TEST_TMPDIR/none"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"cannot open the secret file"* ]]
+	[[ "$output" == *"the secret file: cannot open"* ]]
 }
 
 # --- real clients -----------------------------------------------------------------

@@ -36,9 +36,44 @@ const struct digest_alg *calc_alg(const char *name, int code);
 int calc_read_password(char *buf, size_t cap, size_t *len_r,
     const char **err_r);
 
-/* Read the server secret from path (a trailing line end is dropped).
- * Returns a buffer the caller owns and frees with secret_free(p, *len_r);
- * exits with code when the file is unreadable, too short or too long. */
+/* The longest file --ha1-file reads (the HA1 is its first line). */
+#define CALC_HA1_FILE_MAX 4096
+
+/* The stored HA1 of response and verify: given with --ha1 HEX or read with
+ * --ha1-file FILE, then loaded into hex (also the buffer verify fills from
+ * a helper or a password).  Between calc_ha1_init() and calc_ha1_clear()
+ * calc_die() wipes it too, so no exit path leaves a copy behind. */
+struct calc_ha1 {
+	char *arg;		/* a copy of --ha1's value (argv's is wiped) */
+	const char *file;	/* --ha1-file's path; "-" is standard input */
+	char hex[DIGEST_HEX_MAX + 1];
+};
+
+void calc_ha1_init(struct calc_ha1 *h);
+
+/* --ha1 HEX: copy arg, overwrite it in argv so that ps and
+ * /proc/PID/cmdline no longer show it, and warn that they could. */
+void calc_ha1_take_arg(struct calc_ha1 *h, char *arg);
+
+/* Whether --ha1 or --ha1-file was given. */
+bool calc_ha1_given(const struct calc_ha1 *h);
+
+/* Check the HA1 of --ha1 or --ha1-file (read now, with safe_read_small():
+ * the first line of the file, or one line of standard input for "-")
+ * against alg and put it in lowercase into h->hex.  Returns 0, or -1 with
+ * a one-line message in msg (msglen bytes) when it is unreadable or not
+ * 2 * alg->len hex digits. */
+int calc_ha1_load(struct calc_ha1 *h, const struct digest_alg *alg,
+    char *msg, size_t msglen);
+
+/* Wipe and free everything h holds. */
+void calc_ha1_clear(struct calc_ha1 *h);
+
+/* Read the server secret from path (a trailing line end is dropped), with
+ * safe_read_small(): a FIFO, a device or a link planted in a sticky
+ * world-writable directory is refused.  Returns a buffer the caller owns
+ * and frees with secret_free(p, *len_r); exits with code when the file is
+ * unreadable, too short or too long. */
 unsigned char *calc_read_secret(const char *path, size_t *len_r, int code);
 
 /* hex_r = H(contents of path), or H("") when path is NULL; exits with code

@@ -122,24 +122,27 @@ response_usage(void)
 {
 	printf("Usage: digest_calc response [-a ALG] --user U --realm R --nonce N\n"
 	    "           --method M --uri URI [--qop auth|auth-int --nc NC --cnonce C]\n"
-	    "           [--body-file F] [--ha1 HEX]\n"
+	    "           [--body-file F] [--ha1 HEX | --ha1-file F]\n"
 	    "Prints the request-digest (the response parameter) a client sends.  The\n"
-	    "password is read from standard input (one line) unless --ha1 gives the\n"
-	    "stored HA1 = H(U:R:password) in hex.\n"
+	    "password is read from standard input (one line) unless --ha1-file or --ha1\n"
+	    "gives the stored HA1 = H(U:R:password) in hex.\n"
 	    "\nOptions:\n"
 	    "  -a, --algorithm ALG  MD5 (default), MD5-sess, SHA-256, SHA-256-sess,\n"
 	    "                       SHA-512-256 or SHA-512-256-sess; -sess needs --qop\n"
 	    "  --user U, --realm R, --nonce N, --method M, --uri URI   as in the request\n"
 	    "  --qop auth|auth-int  with --nc (8 hex digits) and --cnonce\n"
 	    "  --body-file F        the entity body for auth-int (default: empty)\n"
-	    "  --ha1 HEX            the stored HA1 instead of a password\n"
+	    "  --ha1-file F         the stored HA1 instead of a password: the first line\n"
+	    "                       of F, or one line of standard input when F is -\n"
+	    "  --ha1 HEX            the same on the command line, where ps shows it\n"
+	    "                       until it is wiped (a warning says so)\n"
 	    "  -h, --help           print this help and exit\n");
 }
 
 enum {
 	OPT_USER = 0x100, OPT_REALM, OPT_NONCE, OPT_METHOD, OPT_URI, OPT_QOP,
 	OPT_NC, OPT_CNONCE, OPT_BODY, OPT_HA1, OPT_SECRET, OPT_PROXY,
-	OPT_STALE, OPT_USERHASH, OPT_OPAQUE,
+	OPT_STALE, OPT_USERHASH, OPT_OPAQUE, OPT_HA1_FILE,
 };
 
 static bool
@@ -169,17 +172,18 @@ calc_cmd_response(int argc, char **argv)
 		{ "cnonce", required_argument, NULL, OPT_CNONCE },
 		{ "body-file", required_argument, NULL, OPT_BODY },
 		{ "ha1", required_argument, NULL, OPT_HA1 },
+		{ "ha1-file", required_argument, NULL, OPT_HA1_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *user = NULL, *realm = NULL, *method = NULL, *body = NULL;
-	const char *ha1_arg = NULL;
-	char ha1[DIGEST_HEX_MAX + 1], hentity[DIGEST_HEX_MAX + 1];
-	char resp[DIGEST_HEX_MAX + 1];
+	char hentity[DIGEST_HEX_MAX + 1], resp[DIGEST_HEX_MAX + 1], msg[1024];
+	struct calc_ha1 ha1;
 	struct authz a;
 	int opt, rc;
 
 	memset(&a, 0, sizeof(a));
+	calc_ha1_init(&ha1);
 	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
@@ -223,9 +227,13 @@ calc_cmd_response(int argc, char **argv)
 			body = optarg;
 			break;
 		case OPT_HA1:
-			ha1_arg = optarg;
+			calc_ha1_take_arg(&ha1, optarg);
+			break;
+		case OPT_HA1_FILE:
+			ha1.file = optarg;
 			break;
 		case 'h':
+			calc_ha1_clear(&ha1);
 			response_usage();
 			return 0;
 		default:
@@ -239,6 +247,8 @@ calc_cmd_response(int argc, char **argv)
 	    method == NULL || a.uri.p == NULL)
 		calc_die(CALC_EXIT_FAIL, "response needs --user, --realm, --nonce, "
 		    "--method and --uri");
+	if (ha1.arg != NULL && ha1.file != NULL)
+		calc_die(CALC_EXIT_FAIL, "--ha1 and --ha1-file exclude each other");
 	if (a.alg == NULL)
 		a.alg = calc_alg("MD5", CALC_EXIT_FAIL);
 	if (a.qop.p != NULL && (a.nc.p == NULL || a.cnonce.p == NULL))
@@ -252,17 +262,15 @@ calc_cmd_response(int argc, char **argv)
 	if (a.qop_type == AUTHZ_QOP_AUTH_INT)
 		calc_hash_body(a.alg, body, hentity, CALC_EXIT_FAIL);
 
-	if (ha1_arg != NULL) {
-		if (!digest_is_hex(a.alg, ha1_arg, strlen(ha1_arg)))
-			calc_die(CALC_EXIT_FAIL, "--ha1 needs %zu hex digits for %s",
-			    2 * a.alg->len, a.alg->name);
-		digest_hex_lower(ha1_arg, strlen(ha1_arg), ha1);
+	if (calc_ha1_given(&ha1)) {
+		if (calc_ha1_load(&ha1, a.alg, msg, sizeof(msg)) < 0)
+			calc_die(CALC_EXIT_FAIL, "%s", msg);
 	} else
-		ha1_from_stdin(a.alg, dstr_c(user), dstr_c(realm), ha1,
+		ha1_from_stdin(a.alg, dstr_c(user), dstr_c(realm), ha1.hex,
 		    CALC_EXIT_FAIL);
-	rc = authz_expected(&a, ha1, dstr_c(method),
+	rc = authz_expected(&a, ha1.hex, dstr_c(method),
 	    a.qop_type == AUTHZ_QOP_AUTH_INT ? hentity : NULL, resp);
-	secret_wipe(ha1, sizeof(ha1));
+	calc_ha1_clear(&ha1);
 	if (rc < 0)
 		calc_die(CALC_EXIT_FAIL, "hashing failed (OpenSSL)");
 	printf("%s\n", resp);

@@ -5,7 +5,7 @@
  * step that fails:
  *
  *   parse -> realm -> uri -> user (userhash) -> nonce MAC -> HA1 (--ha1,
- *   the helper, or the password) -> nonce age -> response
+ *   --ha1-file, the helper, or the password) -> nonce age -> response
  *
  * A stale nonce is reported after the response is computed, so the line can
  * say whether the password was right: with stale=true a client retries by
@@ -39,13 +39,13 @@
 
 enum {
 	OPT_METHOD = 0x100, OPT_HEADER, OPT_HA1, OPT_HELPER, OPT_SECRET,
-	OPT_LIFETIME, OPT_BODY, OPT_URI, OPT_REALM, OPT_USER,
+	OPT_LIFETIME, OPT_BODY, OPT_URI, OPT_REALM, OPT_USER, OPT_HA1_FILE,
 };
 
 struct verify_opts {
 	const char *method;
 	const char *header;
-	const char *ha1;
+	struct calc_ha1 ha1;	/* --ha1 or --ha1-file, and the HA1 used */
 	const char *helper;
 	const char *secret_file;
 	const char *body_file;
@@ -59,19 +59,22 @@ static void
 verify_usage(void)
 {
 	printf("Usage: digest_calc verify --method M --header 'Authorization: Digest ...'\n"
-	    "           [--ha1 HEX | --helper 'COMMAND'] [--secret-file F]\n"
+	    "           [--ha1 HEX | --ha1-file F | --helper 'COMMAND'] [--secret-file F]\n"
 	    "           [--nonce-lifetime S] [--body-file F] [--uri URI] [--realm R]\n"
 	    "           [--user U] [-d]\n"
 	    "Checks a captured Authorization or Proxy-Authorization header and prints\n"
-	    "one line saying why it is accepted or not.  Without --ha1 or --helper the\n"
-	    "password is read from standard input (one line).\n"
+	    "one line saying why it is accepted or not.  Without --ha1, --ha1-file or\n"
+	    "--helper the password is read from standard input (one line).\n"
 	    "Exit status: 0 the response matches, 1 it does not (the line says why),\n"
 	    "2 usage error or a header that does not parse.\n"
 	    "\nOptions:\n"
 	    "  --method M          the request method (GET, CONNECT, ...)\n"
 	    "  --header H          the header, with or without its name; a leading\n"
 	    "                      '> ' as curl -v prints it is ignored\n"
-	    "  --ha1 HEX           the stored HA1 = H(user:realm:password)\n"
+	    "  --ha1-file F        the stored HA1 = H(user:realm:password): the first\n"
+	    "                      line of F, or one line of standard input when F is -\n"
+	    "  --ha1 HEX           the same on the command line, where ps shows it\n"
+	    "                      until it is wiped (a warning says so)\n"
 	    "  --helper COMMAND    ask this helper for the HA1 as Squid does, e.g.\n"
 	    "                      '/usr/lib/squid/digest_file_auth -c /etc/squid/digest.pw'\n"
 	    "  --secret-file F     check the nonce against this server secret\n"
@@ -106,6 +109,7 @@ parse_options(int argc, char **argv, struct verify_opts *o)
 		{ "method", required_argument, NULL, OPT_METHOD },
 		{ "header", required_argument, NULL, OPT_HEADER },
 		{ "ha1", required_argument, NULL, OPT_HA1 },
+		{ "ha1-file", required_argument, NULL, OPT_HA1_FILE },
 		{ "helper", required_argument, NULL, OPT_HELPER },
 		{ "secret-file", required_argument, NULL, OPT_SECRET },
 		{ "nonce-lifetime", required_argument, NULL, OPT_LIFETIME },
@@ -121,6 +125,7 @@ parse_options(int argc, char **argv, struct verify_opts *o)
 	int opt;
 
 	memset(o, 0, sizeof(*o));
+	calc_ha1_init(&o->ha1);
 	o->lifetime = VERIFY_NONCE_LIFETIME;
 	optind = 0;
 	opterr = 0;
@@ -133,7 +138,10 @@ parse_options(int argc, char **argv, struct verify_opts *o)
 			o->header = optarg;
 			break;
 		case OPT_HA1:
-			o->ha1 = optarg;
+			calc_ha1_take_arg(&o->ha1, optarg);
+			break;
+		case OPT_HA1_FILE:
+			o->ha1.file = optarg;
 			break;
 		case OPT_HELPER:
 			o->helper = optarg;
@@ -164,6 +172,7 @@ parse_options(int argc, char **argv, struct verify_opts *o)
 			log_set_debug(true);
 			break;
 		case 'h':
+			calc_ha1_clear(&o->ha1);
 			verify_usage();
 			exit(0);
 		case ':':
@@ -185,8 +194,12 @@ parse_options(int argc, char **argv, struct verify_opts *o)
 		    "digest_calc verify --help)", argv[optind]);
 	if (o->method == NULL || o->header == NULL)
 		calc_die(CALC_EXIT_USAGE, "verify needs --method and --header");
-	if (o->ha1 != NULL && o->helper != NULL)
+	if (o->ha1.arg != NULL && o->ha1.file != NULL)
+		calc_die(CALC_EXIT_USAGE, "--ha1 and --ha1-file exclude each other");
+	if (o->ha1.arg != NULL && o->helper != NULL)
 		calc_die(CALC_EXIT_USAGE, "--ha1 and --helper exclude each other");
+	if (o->ha1.file != NULL && o->helper != NULL)
+		calc_die(CALC_EXIT_USAGE, "--ha1-file and --helper exclude each other");
 }
 
 static bool
@@ -199,8 +212,10 @@ dstr_eq(struct dstr a, const char *b)
 static const char *
 ha1_source(const struct verify_opts *o)
 {
-	if (o->ha1 != NULL)
+	if (o->ha1.arg != NULL)
 		return "the HA1 given with --ha1";
+	if (o->ha1.file != NULL)
+		return "the HA1 read with --ha1-file";
 	if (o->helper != NULL)
 		return "the helper's HA1";
 	return "this password";
@@ -215,20 +230,23 @@ calc_cmd_verify(int argc, char **argv)
 	struct authz a;
 	struct dstr user;
 	const char *hdr, *err;
-	char s1[SAFE_LEN], s2[SAFE_LEN], s3[SAFE_LEN], msg[256];
-	char ha1[DIGEST_HEX_MAX + 1], hentity[DIGEST_HEX_MAX + 1];
-	char want[DIGEST_HEX_MAX + 1];
+	char s1[SAFE_LEN], s2[SAFE_LEN], s3[SAFE_LEN], msg[256], why[1024];
+	char hentity[DIGEST_HEX_MAX + 1], want[DIGEST_HEX_MAX + 1];
+	char *ha1;
 	enum nonce_status ns = NONCE_FRESH;
 	time_t issued = 0, now = time(NULL);
 	bool match;
 	int rc;
 
 	parse_options(argc, argv, &o);
+	ha1 = o.ha1.hex;	/* wiped by calc_ha1_clear(), calc_die() too */
 	hdr = o.header;
 	if (hdr[0] == '>' && hdr[1] == ' ')	/* pasted from curl -v */
 		hdr += 2;
-	if (authz_parse(&a, hdr, strlen(hdr), &err) < 0)
+	if (authz_parse(&a, hdr, strlen(hdr), &err) < 0) {
+		calc_ha1_clear(&o.ha1);
 		return verdict(CALC_EXIT_USAGE, "malformed header: %s", err);
+	}
 	log_debug("header: algorithm %s, qop %s, nc %s, user \"%s\"%s, realm \"%s\", uri \"%s\"",
 	    a.alg->name, a.qop.p != NULL ? a.qop.p : "(none)",
 	    a.nc.p != NULL ? a.nc.p : "(none)",
@@ -241,13 +259,15 @@ calc_cmd_verify(int argc, char **argv)
 	if (o.helper != NULL && strcmp(alg->evp_name, "MD5") != 0) {
 		authz_clear(&a);
 		calc_die(CALC_EXIT_USAGE, "a helper answers MD5 HA1s (Squid's "
-		    "protocol); this header uses %s: give --ha1 or the password",
+		    "protocol); this header uses %s: give --ha1-file or the password",
 		    alg->name);
 	}
-	if (o.ha1 != NULL && !digest_is_hex(alg, o.ha1, strlen(o.ha1))) {
+	/* --ha1's digits are checked, and --ha1-file read, before anything
+	 * else can fail: a bad HA1 is a usage error whatever the header. */
+	if (calc_ha1_given(&o.ha1) &&
+	    calc_ha1_load(&o.ha1, alg, why, sizeof(why)) < 0) {
 		authz_clear(&a);
-		calc_die(CALC_EXIT_USAGE, "--ha1 needs %zu hex digits for %s",
-		    2 * alg->len, alg->name);
+		calc_die(CALC_EXIT_USAGE, "%s", why);
 	}
 
 	if (o.realm != NULL && !dstr_eq(a.realm, o.realm)) {
@@ -308,9 +328,8 @@ calc_cmd_verify(int argc, char **argv)
 		}
 	}
 
-	if (o.ha1 != NULL)
-		digest_hex_lower(o.ha1, strlen(o.ha1), ha1);
-	else if (o.helper != NULL) {
+	/* With --ha1 or --ha1-file, ha1 is loaded already. */
+	if (o.helper != NULL) {
 		if (memchr(user.p, '"', user.n) != NULL) {
 			rc = verdict(CALC_EXIT_FAIL, "refused user name: \"%s\" holds "
 			    "'\"', and Squid drops such logins before asking a "
@@ -339,7 +358,7 @@ calc_cmd_verify(int argc, char **argv)
 			rc = verdict(CALC_EXIT_FAIL, "helper failed: %s", msg);
 			goto out;
 		}
-	} else {
+	} else if (!calc_ha1_given(&o.ha1)) {
 		struct dstr parts[3];
 		char *pw = xmalloc(CALC_PASSWORD_MAX + 1);
 		size_t n;
@@ -366,7 +385,7 @@ calc_cmd_verify(int argc, char **argv)
 		log_debug("qop is not auth-int: the body is not part of the digest");
 	rc = authz_expected(&a, ha1, dstr_c(o.method),
 	    a.qop_type == AUTHZ_QOP_AUTH_INT ? hentity : NULL, want);
-	secret_wipe(ha1, sizeof(ha1));
+	secret_wipe(ha1, sizeof(o.ha1.hex));
 	if (rc < 0) {
 		authz_clear(&a);
 		calc_die(CALC_EXIT_USAGE, "hashing failed (OpenSSL)");
@@ -395,6 +414,7 @@ calc_cmd_verify(int argc, char **argv)
 		    "; or, with qop=auth-int, another body (--body-file)" : "");
 	}
 out:
+	calc_ha1_clear(&o.ha1);
 	authz_clear(&a);
 	return rc;
 }
