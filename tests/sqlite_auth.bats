@@ -307,3 +307,145 @@ for i in range(5000):
 	echo "# 8 requests during the lock took ${took_ms} ms" >&3
 	[ "$took_ms" -lt 2500 ]
 }
+
+# hold_db FILE SECONDS: another process holds FILE locked EXCLUSIVE
+# (rollback journal, a write pending: readers are shut out) and touches
+# $BATS_TEST_TMPDIR/hold.ready.  After SECONDS, or as soon as hold.stop
+# appears, it writes the time (ns since the epoch) to hold.releasing,
+# commits, and writes the time to hold.released.  Background job; its PID
+# is in HOLDER, which teardown stops if the test did not.
+hold_db() {
+	python3 - "$1" "$2" "$BATS_TEST_TMPDIR/hold" <<'PY' &
+import os, pathlib, sqlite3, sys, time
+path, secs, base = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+c = sqlite3.connect(path, isolation_level=None)
+c.execute("PRAGMA journal_mode=DELETE")
+c.execute("BEGIN EXCLUSIVE")
+c.execute("UPDATE digest_users SET enabled = enabled")
+pathlib.Path(base + ".ready").touch()
+end = time.monotonic() + secs
+while time.monotonic() < end and not os.path.exists(base + ".stop"):
+    time.sleep(0.05)
+pathlib.Path(base + ".releasing").write_text("%d\n" % time.time_ns())
+c.execute("COMMIT")
+pathlib.Path(base + ".released").write_text("%d\n" % time.time_ns())
+PY
+	HOLDER=$!
+}
+
+teardown() {
+	local pid
+	for pid in "${HOLDER:-}" "${HELPER_PID:-}"; do
+		[ -n "$pid" ] || continue
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# new_locked_db PASSWORD [SECONDS]: $BATS_TEST_TMPDIR/new.db with alice's
+# PASSWORD, held locked by hold_db for SECONDS (60) or until hold.stop
+new_locked_db() {
+	local new="$BATS_TEST_TMPDIR/new.db"
+	"$DPW" --sqlite "$new" --init
+	printf '%s\n' "$1" | "$DPW" -i --sqlite "$new" Realm alice
+	hold_db "$new" "${2:-60}"
+	wait_for 10 test -e "$BATS_TEST_TMPDIR/hold.ready"
+	# really exclusive: a reader is shut out
+	run sqlite3 "$new" 'SELECT count(*) FROM digest_users'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"database is locked"* ]]
+}
+
+@test "a locked replacement: the old database answers without stalling until the lock is released" {
+	local t="$BATS_TEST_TMPDIR"
+	local old_ok="OK ha1=\"$HA_ALICE\"" new_ok="OK ha1=\"$(md5hex 'alice:Realm:changed')\""
+	new_locked_db changed 12
+	# One request every 0.5 s for about 17 s; before the third, the locked
+	# database is renamed over the served one.  Requests and replies are
+	# stamped with the time they were sent and received.
+	( for i in $(seq 34); do
+		if [ "$i" -eq 3 ]; then mv "$t/new.db" "$DB"; date +%s%N >"$t/moved"; fi
+		printf '%d %s\n' "$i" "$(date +%s%N)" >>"$t/sent"
+		printf '%d "alice":"Realm"\n' "$i"
+		sleep 0.5
+	  done ) | "$DSA" "$DB" 2>"$t/err" |
+		while read -r line; do printf '%s %s\n' "$(date +%s%N)" "$line"; done >"$t/out"
+	wait "$HOLDER"
+	HOLDER=
+	[ "$(wc -l <"$t/out")" -eq 34 ]
+	# Every reply within 1.5 s (the old code stalled 10 s per check); the
+	# old answer until the lock is released, the new one from 2 s after.
+	awk -v moved="$(cat "$t/moved")" -v releasing="$(cat "$t/hold.releasing")" \
+	    -v released="$(cat "$t/hold.released")" -v old="$old_ok" -v new="$new_ok" '
+		FNR == NR { sent[$1] = $2; next }
+		{
+			reply = $0; sub(/^[0-9]+ [0-9]+ /, "", reply)
+			ms = ($1 - sent[$2]) / 1e6
+			if (ms > max) max = ms
+			if (sent[$2] >= moved && sent[$2] < releasing) asked++
+			if ($1 >= moved && $1 < releasing) answered++
+			bad = ms >= 1500 ? "slow" : \
+			    $1 < releasing && reply != old ? "not the old answer" : \
+			    sent[$2] >= released + 2e9 && reply != new ? "not the new answer" : \
+			    reply != old && reply != new ? "unexpected" : ""
+			if (bad != "") { printf "request %d: %s after %d ms: %s\n", $2, bad, ms, reply; fail = 1 }
+		}
+		END {
+			printf "# while locked: %d requests, %d replies; slowest reply %d ms\n", asked, answered, max
+			if (answered < asked - 1) fail = 1
+			exit fail
+		}' "$t/sent" "$t/out" >"$t/verdict" || { cat "$t/verdict" "$t/err" >&2; false; }
+	cat "$t/verdict" >&3
+	# logged once for the locked file, then the reopen
+	[ "$(grep -c 'still serving from the database opened before' "$t/err")" -eq 1 ]
+	grep -q 'was replaced; reopened it' "$t/err"
+}
+
+@test "a locked replacement: the wait is bounded per file, and a changed file gets a new one" {
+	local t="$BATS_TEST_TMPDIR" i checks
+	local spent='each check now tries it without waiting' refused='still serving from the database opened before'
+	new_locked_db changed
+	coproc H { exec "$DSA" -d "$DB" 2>"$t/err"; }
+	HELPER_PID=$H_PID
+	q() {
+		local r=TIMEOUT
+		printf '"alice":"Realm"\n' >&"${H[1]}"
+		read -r -t 5 r <&"${H[0]}" || true
+		printf '%s' "$r"
+	}
+	# hup_until N PATTERN: SIGHUP (a check now) every 0.1 s until the log
+	# has N lines matching PATTERN; 100 signals at most
+	hup_until() {
+		for i in $(seq 100); do
+			[ "$(grep -c -- "$2" "$t/err")" -lt "$1" ] || return 0
+			kill -HUP "$HELPER_PID"
+			sleep 0.1
+		done
+		false
+	}
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	mv "$t/new.db" "$DB"
+	# each check waits 50 ms at most: the 1 s budget lasts about 20
+	hup_until 1 "$spent"
+	checks=$(grep -c 'SIGHUP: looking at the store now' "$t/err")
+	echo "# the wait budget was spent after $checks checks" >&3
+	[ "$checks" -ge 5 ]
+	[ "$checks" -le 40 ]
+	# further checks go on trying, and log nothing more
+	for i in 1 2 3 4 5 6 7 8 9 10; do kill -HUP "$HELPER_PID"; sleep 0.1; done
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	[ "$(grep -c -- "$refused" "$t/err")" -eq 1 ]
+	[ "$(grep -c -- "$spent" "$t/err")" -eq 1 ]
+	# the file changes (new times): logged again, with a new budget
+	touch "$DB"
+	hup_until 2 "$spent"
+	[ "$(grep -c -- "$refused" "$t/err")" -eq 2 ]
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	# released: the next check opens it
+	touch "$t/hold.stop"
+	wait "$HOLDER"
+	HOLDER=
+	kill -HUP "$HELPER_PID"
+	wait_for 5 grep -q 'was replaced; reopened it' "$t/err"
+	[ "$(q)" = "OK ha1=\"$(md5hex 'alice:Realm:changed')\"" ]
+}

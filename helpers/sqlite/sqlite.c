@@ -5,6 +5,9 @@
  * loop calls sqlite_tick(), which at most once a second checks whether the
  * path now names another file (an admin replaced the database by rename)
  * and reopens it; until the new one opens cleanly, the old one serves.
+ * A replacement that another process holds locked is waited for only
+ * briefly at each check, and for a bounded time in all (see
+ * SQLITE_REOPEN_WAIT_MS), so the old database keeps answering meanwhile.
  */
 #include "config.h"
 
@@ -30,10 +33,22 @@
  * a second covers a busy moment without stalling users noticeably. */
 #define SQLITE_BUSY_TIMEOUT_MS 1000
 
-/* Opening (schema check, prepare) waits longer for a lock than a lookup:
- * failing there means exiting, and Squid gives up on helpers that exit
- * too often. */
+/* Opening at start-up (schema check, prepare) waits longer for a lock
+ * than a lookup: failing there means exiting, and Squid gives up on
+ * helpers that exit too often. */
 #define SQLITE_OPEN_BUSY_TIMEOUT_MS 10000
+
+/* Reopening a replaced database waits far less: the old one serves in the
+ * meantime, and while a check waits, no request is answered.  A check
+ * waits at most SQLITE_REOPEN_WAIT_MS for a lock on the new file: enough
+ * for a writer's commit (a few ms), and at one check a second no user
+ * notices it.  One replaced file (one file_id) gets SQLITE_REOPEN_BUDGET_MS
+ * of waiting in all, what a single lookup may wait for a lock
+ * (SQLITE_BUSY_TIMEOUT_MS); once it is spent, each check only tries the
+ * lock, without waiting, so a released lock is still seen within a
+ * second.  A file that changes again (new file_id) starts a new budget. */
+#define SQLITE_REOPEN_WAIT_MS 50
+#define SQLITE_REOPEN_BUDGET_MS 1000
 
 /* Address space for mapping the database: 1 GiB covers tens of millions
  * of users; pages are only resident once read. */
@@ -69,6 +84,7 @@ struct sqlite_ctx {
 	long long last_check_ns;
 	bool refused_logged;	/* a failed reopen was logged */
 	struct file_id refused;	/* the file that failed to open */
+	long long refused_wait_ns; /* time spent failing to open it */
 };
 
 static const char *opt_query;
@@ -199,9 +215,32 @@ check_query(struct sqlite_db *d, const char *path, bool custom, char *err,
 	return 0;
 }
 
+/* After the query's statement, only whitespace, ';' and comments may
+ * follow. */
 static int
-db_open(struct sqlite_db *d, const char *path, const char *query, char *err,
-    size_t errlen)
+check_single(struct sqlite_db *d, const char *tail, const char *path,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *more = NULL;
+
+	if (tail == NULL || *tail == '\0')
+		return 0;
+	while (sqlite3_prepare_v2(d->db, tail, -1, &more, &tail) == SQLITE_OK &&
+	    more == NULL && tail != NULL && *tail != '\0')
+		tail += strspn(tail, " \t\r\n;");
+	if (more != NULL || (tail != NULL && *tail != '\0')) {
+		sqlite3_finalize(more);
+		snprintf(err, errlen, "%s: bad -q query: it must be a single statement", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open path read-only and prepare the lookup, waiting up to wait_ms for
+ * another process's lock while doing so. */
+static int
+db_open(struct sqlite_db *d, const char *path, const char *query,
+    int wait_ms, char *err, size_t errlen)
 {
 	struct stat st;
 	const char *tail = NULL;
@@ -227,8 +266,8 @@ db_open(struct sqlite_db *d, const char *path, const char *query, char *err,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(d->db, 1);
-	/* opening waits longer than a lookup: an admin may be writing */
-	sqlite3_busy_timeout(d->db, SQLITE_OPEN_BUSY_TIMEOUT_MS);
+	/* the caller's wait while opening; lookups get theirs below */
+	sqlite3_busy_timeout(d->db, wait_ms);
 	/* Map the file instead of copying pages through read(): lookups of
 	 * a large store become memory reads (best effort: ignored if refused). */
 	(void)sqlite3_exec(d->db, "PRAGMA mmap_size=" SQLITE_MMAP_BYTES, NULL, NULL, NULL);
@@ -242,20 +281,8 @@ db_open(struct sqlite_db *d, const char *path, const char *query, char *err,
 		    rc == SQLITE_OK ? "empty query" : sqlite3_errmsg(d->db));
 		goto fail;
 	}
-	if (tail != NULL && *tail != '\0') {
-		sqlite3_stmt *more = NULL;
-
-		/* only whitespace, ';' and comments may follow */
-		while (sqlite3_prepare_v2(d->db, tail, -1, &more, &tail) == SQLITE_OK &&
-		    more == NULL && tail != NULL && *tail != '\0')
-			tail += strspn(tail, " \t\r\n;");
-		if (more != NULL || (tail != NULL && *tail != '\0')) {
-			sqlite3_finalize(more);
-			snprintf(err, errlen, "%s: bad -q query: it must be a single statement", path);
-			goto fail;
-		}
-	}
-	if (check_query(d, path, query != NULL, err, errlen) < 0)
+	if (check_single(d, tail, path, err, errlen) < 0 ||
+	    check_query(d, path, query != NULL, err, errlen) < 0)
 		goto fail;
 	sqlite3_busy_timeout(d->db, SQLITE_BUSY_TIMEOUT_MS);
 	if (sqlite3_prepare_v3(d->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
@@ -289,7 +316,9 @@ sqlite_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(argv[0]);
 	s->query = opt_query;
-	if (db_open(&s->cur, s->path, s->query, err_r, errlen) < 0) {
+	/* start-up waits long for a lock: failing here means exiting */
+	if (db_open(&s->cur, s->path, s->query, SQLITE_OPEN_BUSY_TIMEOUT_MS,
+	    err_r, errlen) < 0) {
 		free(s->path);
 		free(s);
 		return -1;
@@ -298,6 +327,21 @@ sqlite_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 	log_debug("opened %s%s", s->path, s->query != NULL ? " with a -q query" : "");
 	*ctx_r = s;
 	return 0;
+}
+
+/* How long this check may wait for a lock on the replacement whose
+ * file_id is id: a short wait, out of what is left of that file's budget
+ * (a file that did not fail before has all of it). */
+static int
+reopen_wait_ms(const struct sqlite_ctx *s, const struct file_id *id)
+{
+	long long left = SQLITE_REOPEN_BUDGET_MS;
+
+	if (s->refused_logged && file_id_equal(id, &s->refused))
+		left -= s->refused_wait_ns / 1000000;
+	if (left <= 0)
+		return 0;	/* spent: only try the lock */
+	return left < SQLITE_REOPEN_WAIT_MS ? (int)left : SQLITE_REOPEN_WAIT_MS;
 }
 
 static void
@@ -309,6 +353,7 @@ sqlite_tick(void *ctx, bool force)
 	struct stat st;
 	char err[1024];
 	long long now = fileid_now_ns();
+	int wait_ms;
 
 	if (!force && now - s->last_check_ns < SQLITE_CHECK_INTERVAL_NS)
 		return;
@@ -316,13 +361,21 @@ sqlite_tick(void *ctx, bool force)
 	if (stat(s->path, &st) < 0 ||
 	    (st.st_dev == s->cur.dev && st.st_ino == s->cur.ino))
 		return;		/* gone (keep serving) or the same file */
-	if (db_open(&fresh, s->path, s->query, err, sizeof(err)) < 0) {
-		/* tried again every check; logged again only when it changed */
-		file_id_of(&st, &id);
-		if (!s->refused_logged || !file_id_equal(&id, &s->refused))
+	file_id_of(&st, &id);
+	wait_ms = reopen_wait_ms(s, &id);
+	if (db_open(&fresh, s->path, s->query, wait_ms, err, sizeof(err)) < 0) {
+		/* tried again every check; logged once per file_id, and
+		 * the time waited is charged to that file's budget */
+		if (!s->refused_logged || !file_id_equal(&id, &s->refused)) {
 			log_error("%s; still serving from the database opened before", err);
+			s->refused_wait_ns = 0;
+		}
 		s->refused_logged = true;
 		s->refused = id;
+		s->refused_wait_ns += fileid_now_ns() - now;
+		if (wait_ms > 0 && reopen_wait_ms(s, &id) == 0)
+			log_debug("%s: waited %lld ms for it in all; each check now tries it without waiting",
+			    s->path, s->refused_wait_ns / 1000000);
 		return;
 	}
 	db_close(&s->cur);
