@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "digest.h"
+#include "fdio.h"
 #include "log.h"
 #include "loop.h"
 #include "secret.h"
@@ -54,19 +55,6 @@ usage(const struct backend_ops *ops, bool h_is_help)
 	    h_is_help ? "-h, --help" : "    --help", log_progname());
 }
 
-/* File descriptors 0-2 must be open, so that nothing we open later becomes
- * stdout by accident and receives protocol bytes or logs. */
-static void
-sanitise_stdfds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -82,7 +70,7 @@ main(int argc, char **argv)
 	int opt, rc;
 
 	secret_no_core();
-	sanitise_stdfds();
+	fd_sanitise_std();
 	log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	loop_install_signals();

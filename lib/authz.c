@@ -9,7 +9,7 @@
 
 #include "authz.h"
 #include "log.h"
-#include "proto.h"
+#include "obuf.h"
 #include "secret.h"
 
 enum param_id {

@@ -25,16 +25,3 @@ file_id_equal(const struct file_id *a, const struct file_id *b)
 	    a->ctime.tv_sec == b->ctime.tv_sec &&
 	    a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
-
-long long
-fileid_now_ns(void)
-{
-	struct timespec ts;
-
-#ifdef CLOCK_MONOTONIC_COARSE
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-#else
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-#endif
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}

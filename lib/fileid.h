@@ -1,4 +1,4 @@
-/* fileid.h - telling whether a store's file changed, and a cheap clock.
+/* fileid.h - telling whether a store's file changed.
  *
  * The file and SQLite helpers look at their file at most once a second;
  * a change is any difference in device, inode, size, mtime or ctime (ctime
@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 #include <sys/stat.h>
-#include <time.h>
 
 struct file_id {
 	dev_t dev;
@@ -23,8 +22,5 @@ struct file_id {
 void file_id_of(const struct stat *st, struct file_id *id_r);
 bool file_id_equal(const struct file_id *a, const struct file_id *b);
 
-/* Monotonic time in nanoseconds, from the coarse clock where there is one
- * (a vDSO read, no system call): good enough for once-a-second checks. */
-long long fileid_now_ns(void);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "proto.h"	/* struct obuf */
+#include "obuf.h"
 
 /* Append value as an RFC 4515 assertion value: '*', '(', ')', '\\', NUL,
  * control bytes and every byte >= 0x7f become \HH, so the value can never

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "fdio.h"
 #include "proto.h"
 #include "secret.h"
 
@@ -87,35 +88,12 @@ struct loop {
 };
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-				(void)poll(&pfd, 1, -1);
-				continue;
-			}
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 flush(const struct loop_config *cfg, struct obuf *out)
 {
 	int rc = 0;
 
 	if (out->len > 0) {
-		rc = write_all(cfg->out_fd, out->p, out->len);
+		rc = fd_write_all(cfg->out_fd, out->p, out->len);
 		if (rc < 0 && errno == EPIPE) {
 			log_info("the reader closed standard output (Squid went away); exiting");
 			reader_gone = true;

@@ -112,29 +112,6 @@ proto_parse(const char *line, size_t len, struct proto_request *req_r,
 	return 0;
 }
 
-void
-obuf_free(struct obuf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
-void
-obuf_append(struct obuf *b, const void *p, size_t n)
-{
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
 static void
 put_id(struct obuf *b, const char *id, size_t id_len)
 {

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "obuf.h"
+
 /* Longest request line accepted, LF excluded.  Squid sends at most 8191
  * bytes; twice that leaves room for long key-extras from a future Squid. */
 #define PROTO_LINE_MAX 16384
@@ -43,16 +45,6 @@ int proto_parse(const char *line, size_t len, struct proto_request *req_r,
  * over-long one): its length, or 0 when the line has none.  The BH reply
  * for such a line still reaches the right channel. */
 size_t proto_peek_id(const char *line, size_t len);
-
-/* A growable output buffer holding whole reply lines. */
-struct obuf {
-	char *p;
-	size_t len;
-	size_t cap;
-};
-
-void obuf_free(struct obuf *b);
-void obuf_append(struct obuf *b, const void *p, size_t n);
 
 /* Append one reply line.  id may be NULL (no channel ID).  ha1_hex is a
  * lowercase hex string.  Messages are made safe: '"', '\\' and control

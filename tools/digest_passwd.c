@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "fdio.h"
 #include "log.h"
 #include "passwd.h"
 #include "passwd_file.h"
@@ -91,19 +92,6 @@ usage(void)
 	    "(bad usage, unknown user, a file or store that cannot be changed),\n"
 	    "3 with -v: the password does not match.\n"
 	    "\nSee the %1$s(1) manual page.\n", log_progname());
-}
-
-/* File descriptors 0-2 must be open, so a file we open never becomes
- * stdout or stderr by accident. */
-static void
-sanitise_stdfds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
 }
 
 static int
@@ -282,7 +270,7 @@ main(int argc, char **argv)
 	int rc;
 
 	secret_no_core();
-	sanitise_stdfds();
+	fd_sanitise_std();
 	log_init(argv[0]);
 	/* past RLIMIT_FSIZE, write() must fail with EFBIG, not kill us */
 	signal(SIGXFSZ, SIG_IGN);

@@ -71,10 +71,6 @@ const char *passwd_name_problem(const char *s, size_t n, bool is_user);
  * password is wiped before returning.  Returns 0, or -1 after logging. */
 int passwd_get_ha1(const struct passwd_req *req, bool confirm, char *ha1_r);
 
-/* Read all of fd.  *buf_r is malloc'd (wiped when it grows; free it with
- * secret_free(*buf_r, *cap_r)).  Returns 0, or -1 with errno set. */
-int passwd_read_fd(int fd, char **buf_r, size_t *len_r, size_t *cap_r);
-
 /* Print n bytes of a user or realm value: control bytes as \xHH. */
 void passwd_print_name(FILE *fp, const char *s, size_t n);
 

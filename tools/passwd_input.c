@@ -286,44 +286,6 @@ passwd_check_names(const char *user, const char *realm)
 	return 0;
 }
 
-int
-passwd_read_fd(int fd, char **buf_r, size_t *len_r, size_t *cap_r)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = xmalloc(cap);
-
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nbuf = xmalloc(cap * 2);
-
-			/* grow without leaving a copy of the hashes behind */
-			memcpy(nbuf, buf, len);
-			secret_free(buf, cap);
-			buf = nbuf;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			int saved = errno;
-
-			if (saved == EINTR)
-				continue;
-			secret_free(buf, cap);
-			errno = saved;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*buf_r = buf;
-	*len_r = len;
-	*cap_r = cap;
-	return 0;
-}
-
 void
 passwd_print_name(FILE *fp, const char *s, size_t n)
 {

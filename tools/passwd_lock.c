@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "passwd.h"
 #include "passwd_lock.h"
@@ -141,7 +142,7 @@ pwfile_precheck(const char *path, bool create)
 int
 pwfile_read(struct pwfile *f)
 {
-	if (passwd_read_fd(f->fd, &f->buf, &f->len, &f->cap) < 0) {
+	if (fd_read_all(f->fd, &f->buf, &f->len, &f->cap) < 0) {
 		log_error("cannot read %s: %s", f->path, strerror(errno));
 		return -1;
 	}

@@ -12,29 +12,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "passwd_write.h"
 #include "secret.h"
 
 /* Names tried for the temporary file before giving up. */
 #define TEMP_TRIES 100
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Create ".NAME.tmpXXXXXX" next to the entry, never through a link.
  * Returns the descriptor (0600 until the original's mode is copied). */
@@ -134,7 +118,7 @@ temp_fill(int tfd, const char *tmp, const struct safe_path *at, int orig_fd,
 	if (copy_protection(tfd, orig_fd, orig, what, sizeof(what)) < 0) {
 		err = errno;
 		rc = -1;
-	} else if (write_all(tfd, data, len) < 0) {
+	} else if (fd_write_all(tfd, data, len) < 0) {
 		snprintf(what, sizeof(what), "write");
 		err = errno;
 		rc = -1;

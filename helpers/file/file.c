@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "digest.h"
 #include "fileid.h"
 #include "htdigest.h"
@@ -94,7 +95,7 @@ file_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 	if (stats.entries == 0)
 		log_warn("%s: no usable entries; every lookup will answer ERR", f->path);
 	file_id_of(&st, &f->loaded);
-	f->last_check_ns = fileid_now_ns();
+	f->last_check_ns = clock_coarse_ns();
 	log_debug("loaded %s: %zu entries from %zu lines", f->path,
 	    stats.entries, stats.lines);
 	*ctx_r = f;
@@ -126,7 +127,7 @@ file_tick(void *ctx, bool force)
 	struct file_id id;
 	struct stat st;
 	char err[512];
-	long long now = fileid_now_ns();
+	long long now = clock_coarse_ns();
 	bool empty;
 
 	if (!force && now - f->last_check_ns < FILE_CHECK_INTERVAL_NS)

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "digest.h"
 #include "fileid.h"
 #include "log.h"
@@ -323,7 +324,7 @@ sqlite_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 		free(s);
 		return -1;
 	}
-	s->last_check_ns = fileid_now_ns();
+	s->last_check_ns = clock_coarse_ns();
 	log_debug("opened %s%s", s->path, s->query != NULL ? " with a -q query" : "");
 	*ctx_r = s;
 	return 0;
@@ -352,7 +353,7 @@ sqlite_tick(void *ctx, bool force)
 	struct file_id id;
 	struct stat st;
 	char err[1024];
-	long long now = fileid_now_ns();
+	long long now = clock_coarse_ns();
 	int wait_ms;
 
 	if (!force && now - s->last_check_ns < SQLITE_CHECK_INTERVAL_NS)
@@ -372,7 +373,7 @@ sqlite_tick(void *ctx, bool force)
 		}
 		s->refused_logged = true;
 		s->refused = id;
-		s->refused_wait_ns += fileid_now_ns() - now;
+		s->refused_wait_ns += clock_coarse_ns() - now;
 		if (wait_ms > 0 && reopen_wait_ms(s, &id) == 0)
 			log_debug("%s: waited %lld ms for it in all; each check now tries it without waiting",
 			    s->path, s->refused_wait_ns / 1000000);
