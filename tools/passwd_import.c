@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "digest.h"
+#include "fdio.h"
 #include "log.h"
 #include "passwd.h"
 #include "passwd_store.h"
@@ -162,7 +163,7 @@ read_import(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
 		log_error("%s", err);
 		return -1;
 	}
-	if (passwd_read_fd(fd, buf_r, len_r, cap_r) < 0) {
+	if (fd_read_all(fd, buf_r, len_r, cap_r) < 0) {
 		log_error("cannot read %s: %s", path, strerror(errno));
 		*buf_r = NULL;
 	}
