@@ -1,0 +1,7 @@
+"""The modules of bench/run (the entry point): common (settings and
+constants), machine (what the report says about the machine), data (the
+generated users, request lines and stores), slapd (the private slapd, by
+the tests' fixture tests/lib/slapd.bash), measure (bench/client and
+bench/ceiling runs, their answers checked), groups (the benchmark groups),
+stats (samples, medians, ratios, targets), fmt (cells and tables) and
+report (terminal, Markdown and CSV)."""
