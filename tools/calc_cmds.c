@@ -1,7 +1,6 @@
 /* calc_cmds.c - digest_calc ha1, response and challenge. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,49 +16,6 @@
 
 /* Most -a options a challenge takes: every algorithm, and then some. */
 #define CHALLENGE_MAX_ALGS 16
-
-/* Report what getopt_long() refused and exit with code. */
-static void __attribute__((noreturn))
-bad_option(const char *cmd, int opt, char **argv, int code)
-{
-	if (opt == ':') {
-		if (optopt > 0 && optopt < 0x100)
-			calc_die(code, "option -%c needs a value (see digest_calc %s --help)",
-			    optopt, cmd);
-		calc_die(code, "option %s needs a value (see digest_calc %s --help)",
-		    argv[optind - 1], cmd);
-	}
-	if (optopt > 0 && optopt < 0x100)
-		calc_die(code, "unknown option -%c (see digest_calc %s --help)",
-		    optopt, cmd);
-	calc_die(code, "unknown option %s (see digest_calc %s --help)",
-	    argv[optind - 1], cmd);
-}
-
-/* The stored HA1 H(user ":" realm ":" password) with the password read
- * from standard input; exits with code on failure. */
-static void
-ha1_from_stdin(const struct digest_alg *alg, struct dstr user,
-    struct dstr realm, char *hex_r, int code)
-{
-	char *pw = xmalloc(CALC_PASSWORD_MAX + 1);
-	struct dstr parts[3];
-	const char *err;
-	size_t n;
-	int rc;
-
-	if (calc_read_password(pw, CALC_PASSWORD_MAX + 1, &n, &err) < 0) {
-		secret_free(pw, CALC_PASSWORD_MAX + 1);
-		calc_die(code, "%s", err);
-	}
-	parts[0] = user;
-	parts[1] = realm;
-	parts[2] = (struct dstr){ pw, n };
-	rc = digest_hash_parts(alg, parts, 3, hex_r);
-	secret_free(pw, CALC_PASSWORD_MAX + 1);
-	if (rc < 0)
-		calc_die(code, "hashing failed (OpenSSL)");
-}
 
 /* --- ha1 -------------------------------------------------------------- */
 
@@ -77,6 +33,15 @@ ha1_usage(void)
 	    "  -h, --help           print this help and exit\n");
 }
 
+static void
+ha1_take(void *ctx, int opt, char *arg)
+{
+	const struct digest_alg **alg = ctx;
+
+	if (opt == 'a')
+		*alg = calc_alg(arg, CALC_EXIT_FAIL);
+}
+
 int
 calc_cmd_ha1(int argc, char **argv)
 {
@@ -85,30 +50,21 @@ calc_cmd_ha1(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct calc_cmd cmd = {
+		.name = "ha1", .shortopts = ":a:h", .longopts = longopts,
+		.usage = ha1_usage, .code = CALC_EXIT_FAIL, .operands = true,
+	};
 	const struct digest_alg *alg = NULL;
 	char hex[DIGEST_HEX_MAX + 1];
-	int opt;
+	int first;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'a':
-			alg = calc_alg(optarg, CALC_EXIT_FAIL);
-			break;
-		case 'h':
-			ha1_usage();
-			return 0;
-		default:
-			bad_option("ha1", opt, argv, CALC_EXIT_FAIL);
-		}
-	}
-	if (argc - optind != 2)
+	first = calc_options(&cmd, argc, argv, ha1_take, &alg);
+	if (argc - first != 2)
 		calc_die(CALC_EXIT_FAIL, "ha1 needs USER and REALM (see digest_calc ha1 --help)");
 	if (alg == NULL)
 		alg = calc_alg("MD5", CALC_EXIT_FAIL);
-	ha1_from_stdin(alg, dstr_c(argv[optind]), dstr_c(argv[optind + 1]),
-	    hex, CALC_EXIT_FAIL);
+	calc_ha1_from_password(alg, dstr_c(argv[first]),
+	    dstr_c(argv[first + 1]), hex, CALC_EXIT_FAIL);
 	/* The one place an HA1 is printed: the user asked for exactly this. */
 	printf("%s\n", hex);
 	secret_wipe(hex, sizeof(hex));
@@ -139,10 +95,12 @@ response_usage(void)
 	    "  -h, --help           print this help and exit\n");
 }
 
-enum {
-	OPT_USER = 0x100, OPT_REALM, OPT_NONCE, OPT_METHOD, OPT_URI, OPT_QOP,
-	OPT_NC, OPT_CNONCE, OPT_BODY, OPT_HA1, OPT_SECRET, OPT_PROXY,
-	OPT_STALE, OPT_USERHASH, OPT_OPAQUE, OPT_HA1_FILE,
+/* The request a response is computed for: its parameters in a as a parsed
+ * header would have them, the rest from the options. */
+struct response {
+	struct authz a;
+	const char *user, *realm, *method, *body;
+	struct calc_ha1 ha1;
 };
 
 static bool
@@ -155,6 +113,88 @@ is_nc(const char *s)
 		    (s[i] >= 'A' && s[i] <= 'F')))
 			return false;
 	return s[8] == '\0';
+}
+
+static void
+response_take_qop(struct authz *a, const char *arg)
+{
+	if (strcmp(arg, "auth") == 0)
+		a->qop_type = AUTHZ_QOP_AUTH;
+	else if (strcmp(arg, "auth-int") == 0)
+		a->qop_type = AUTHZ_QOP_AUTH_INT;
+	else
+		calc_die(CALC_EXIT_FAIL, "--qop is auth or auth-int");
+	a->qop = dstr_c(arg);
+}
+
+static void
+response_take(void *ctx, int opt, char *arg)
+{
+	struct response *r = ctx;
+
+	switch (opt) {
+	case 'a':
+		r->a.alg = calc_alg(arg, CALC_EXIT_FAIL);
+		break;
+	case OPT_USER:
+		r->user = arg;
+		break;
+	case OPT_REALM:
+		r->realm = arg;
+		break;
+	case OPT_NONCE:
+		r->a.nonce = dstr_c(arg);
+		break;
+	case OPT_METHOD:
+		r->method = arg;
+		break;
+	case OPT_URI:
+		r->a.uri = dstr_c(arg);
+		break;
+	case OPT_QOP:
+		response_take_qop(&r->a, arg);
+		break;
+	case OPT_NC:
+		if (!is_nc(arg))
+			calc_die(CALC_EXIT_FAIL, "--nc needs 8 hex digits, as 00000001");
+		r->a.nc = dstr_c(arg);
+		break;
+	case OPT_CNONCE:
+		r->a.cnonce = dstr_c(arg);
+		break;
+	case OPT_BODY:
+		r->body = arg;
+		break;
+	case OPT_HA1:
+		calc_ha1_take_arg(&r->ha1, arg);
+		break;
+	case OPT_HA1_FILE:
+		r->ha1.file = arg;
+		break;
+	}
+}
+
+/* Exit when the options given do not make a request. */
+static void
+response_check(struct response *r)
+{
+	const struct authz *a = &r->a;
+
+	if (r->user == NULL || r->realm == NULL || a->nonce.p == NULL ||
+	    r->method == NULL || a->uri.p == NULL)
+		calc_die(CALC_EXIT_FAIL, "response needs --user, --realm, --nonce, "
+		    "--method and --uri");
+	calc_ha1_one_source(&r->ha1, CALC_EXIT_FAIL);
+	if (a->alg == NULL)
+		r->a.alg = calc_alg("MD5", CALC_EXIT_FAIL);
+	if (a->qop.p != NULL && (a->nc.p == NULL || a->cnonce.p == NULL))
+		calc_die(CALC_EXIT_FAIL, "--qop needs --nc and --cnonce");
+	if (a->qop.p == NULL && (a->nc.p != NULL || a->cnonce.p != NULL))
+		calc_die(CALC_EXIT_FAIL, "--nc and --cnonce go with --qop");
+	if (a->alg->sess && a->qop.p == NULL)
+		calc_die(CALC_EXIT_FAIL, "%s needs --qop, --nc and --cnonce", a->alg->name);
+	if (r->body != NULL && a->qop_type != AUTHZ_QOP_AUTH_INT)
+		calc_die(CALC_EXIT_FAIL, "--body-file goes with --qop auth-int");
 }
 
 int
@@ -176,101 +216,30 @@ calc_cmd_response(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *user = NULL, *realm = NULL, *method = NULL, *body = NULL;
+	static const struct calc_cmd cmd = {
+		.name = "response", .shortopts = ":a:h", .longopts = longopts,
+		.usage = response_usage, .code = CALC_EXIT_FAIL,
+	};
 	char hentity[DIGEST_HEX_MAX + 1], resp[DIGEST_HEX_MAX + 1], msg[1024];
-	struct calc_ha1 ha1;
-	struct authz a;
-	int opt, rc;
+	struct response r;
+	bool auth_int;
+	int rc;
 
-	memset(&a, 0, sizeof(a));
-	calc_ha1_init(&ha1);
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'a':
-			a.alg = calc_alg(optarg, CALC_EXIT_FAIL);
-			break;
-		case OPT_USER:
-			user = optarg;
-			break;
-		case OPT_REALM:
-			realm = optarg;
-			break;
-		case OPT_NONCE:
-			a.nonce = dstr_c(optarg);
-			break;
-		case OPT_METHOD:
-			method = optarg;
-			break;
-		case OPT_URI:
-			a.uri = dstr_c(optarg);
-			break;
-		case OPT_QOP:
-			if (strcmp(optarg, "auth") == 0)
-				a.qop_type = AUTHZ_QOP_AUTH;
-			else if (strcmp(optarg, "auth-int") == 0)
-				a.qop_type = AUTHZ_QOP_AUTH_INT;
-			else
-				calc_die(CALC_EXIT_FAIL, "--qop is auth or auth-int");
-			a.qop = dstr_c(optarg);
-			break;
-		case OPT_NC:
-			if (!is_nc(optarg))
-				calc_die(CALC_EXIT_FAIL, "--nc needs 8 hex digits, as 00000001");
-			a.nc = dstr_c(optarg);
-			break;
-		case OPT_CNONCE:
-			a.cnonce = dstr_c(optarg);
-			break;
-		case OPT_BODY:
-			body = optarg;
-			break;
-		case OPT_HA1:
-			calc_ha1_take_arg(&ha1, optarg);
-			break;
-		case OPT_HA1_FILE:
-			ha1.file = optarg;
-			break;
-		case 'h':
-			calc_ha1_clear(&ha1);
-			response_usage();
-			return 0;
-		default:
-			bad_option("response", opt, argv, CALC_EXIT_FAIL);
-		}
-	}
-	if (optind < argc)
-		calc_die(CALC_EXIT_FAIL, "unexpected argument \"%s\" (see digest_calc "
-		    "response --help)", argv[optind]);
-	if (user == NULL || realm == NULL || a.nonce.p == NULL ||
-	    method == NULL || a.uri.p == NULL)
-		calc_die(CALC_EXIT_FAIL, "response needs --user, --realm, --nonce, "
-		    "--method and --uri");
-	if (ha1.arg != NULL && ha1.file != NULL)
-		calc_die(CALC_EXIT_FAIL, "--ha1 and --ha1-file exclude each other");
-	if (a.alg == NULL)
-		a.alg = calc_alg("MD5", CALC_EXIT_FAIL);
-	if (a.qop.p != NULL && (a.nc.p == NULL || a.cnonce.p == NULL))
-		calc_die(CALC_EXIT_FAIL, "--qop needs --nc and --cnonce");
-	if (a.qop.p == NULL && (a.nc.p != NULL || a.cnonce.p != NULL))
-		calc_die(CALC_EXIT_FAIL, "--nc and --cnonce go with --qop");
-	if (a.alg->sess && a.qop.p == NULL)
-		calc_die(CALC_EXIT_FAIL, "%s needs --qop, --nc and --cnonce", a.alg->name);
-	if (body != NULL && a.qop_type != AUTHZ_QOP_AUTH_INT)
-		calc_die(CALC_EXIT_FAIL, "--body-file goes with --qop auth-int");
-	if (a.qop_type == AUTHZ_QOP_AUTH_INT)
-		calc_hash_body(a.alg, body, hentity, CALC_EXIT_FAIL);
-
-	if (calc_ha1_given(&ha1)) {
-		if (calc_ha1_load(&ha1, a.alg, msg, sizeof(msg)) < 0)
-			calc_die(CALC_EXIT_FAIL, "%s", msg);
-	} else
-		ha1_from_stdin(a.alg, dstr_c(user), dstr_c(realm), ha1.hex,
-		    CALC_EXIT_FAIL);
-	rc = authz_expected(&a, ha1.hex, dstr_c(method),
-	    a.qop_type == AUTHZ_QOP_AUTH_INT ? hentity : NULL, resp);
-	calc_ha1_clear(&ha1);
+	memset(&r, 0, sizeof(r));
+	calc_ha1_init(&r.ha1);
+	calc_options(&cmd, argc, argv, response_take, &r);
+	response_check(&r);
+	auth_int = r.a.qop_type == AUTHZ_QOP_AUTH_INT;
+	if (auth_int)
+		calc_hash_body(r.a.alg, r.body, hentity, CALC_EXIT_FAIL);
+	if (!calc_ha1_given(&r.ha1))
+		calc_ha1_from_password(r.a.alg, dstr_c(r.user), dstr_c(r.realm),
+		    r.ha1.hex, CALC_EXIT_FAIL);
+	else if (calc_ha1_load(&r.ha1, r.a.alg, msg, sizeof(msg)) < 0)
+		calc_die(CALC_EXIT_FAIL, "%s", msg);
+	rc = authz_expected(&r.a, r.ha1.hex, dstr_c(r.method),
+	    auth_int ? hentity : NULL, resp);
+	calc_ha1_clear(&r.ha1);
 	if (rc < 0)
 		calc_die(CALC_EXIT_FAIL, "hashing failed (OpenSSL)");
 	printf("%s\n", resp);
@@ -300,6 +269,76 @@ challenge_usage(void)
 	    "  -h, --help           print this help and exit\n");
 }
 
+/* The challenge lines to print: c, once for each of algs. */
+struct challenge {
+	struct authz_challenge c;
+	const struct digest_alg *algs[CHALLENGE_MAX_ALGS];
+	size_t nalgs;
+	const char *secret_file;
+};
+
+static void
+challenge_take(void *ctx, int opt, char *arg)
+{
+	struct challenge *ch = ctx;
+
+	switch (opt) {
+	case 'a':
+		if (ch->nalgs == CHALLENGE_MAX_ALGS)
+			calc_die(CALC_EXIT_FAIL, "more than %d -a options",
+			    CHALLENGE_MAX_ALGS);
+		ch->algs[ch->nalgs++] = calc_alg(arg, CALC_EXIT_FAIL);
+		break;
+	case OPT_REALM:
+		ch->c.realm = arg;
+		break;
+	case OPT_SECRET:
+		ch->secret_file = arg;
+		break;
+	case OPT_PROXY:
+		ch->c.proxy = true;
+		break;
+	case OPT_STALE:
+		ch->c.stale = true;
+		break;
+	case OPT_USERHASH:
+		ch->c.userhash = true;
+		break;
+	case OPT_QOP:
+		if (authz_qop_list(arg, &ch->c.qop) < 0)
+			calc_die(CALC_EXIT_FAIL, "--qop is auth, auth-int, "
+			    "auth,auth-int or none");
+		break;
+	case OPT_OPAQUE:
+		ch->c.opaque = arg;
+		break;
+	}
+}
+
+/* A new nonce in nonce_r, made with the secret of secret_file, or with a
+ * random one-off secret when that is NULL. */
+static void
+challenge_nonce(const char *secret_file, char *nonce_r)
+{
+	unsigned char *secret;
+	size_t secret_len;
+	const char *err;
+	int rc;
+
+	if (secret_file != NULL)
+		secret = calc_read_secret(secret_file, &secret_len, CALC_EXIT_FAIL);
+	else {
+		secret_len = 32;
+		secret = xmalloc(secret_len);
+		if (RAND_bytes(secret, (int)secret_len) != 1)
+			calc_die(CALC_EXIT_FAIL, "no random bytes from OpenSSL");
+	}
+	rc = nonce_make(secret, secret_len, time(NULL), nonce_r, &err);
+	secret_free(secret, secret_len);
+	if (rc < 0)
+		calc_die(CALC_EXIT_FAIL, "cannot make a nonce: %s", err);
+}
+
 int
 calc_cmd_challenge(int argc, char **argv)
 {
@@ -315,81 +354,27 @@ calc_cmd_challenge(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct digest_alg *algs[CHALLENGE_MAX_ALGS];
-	struct authz_challenge c = { .qop = AUTHZ_QOP_AUTH | AUTHZ_QOP_AUTH_INT };
-	const char *secret_file = NULL, *err;
-	char nonce[NONCE_TEXT_LEN + 1];
-	unsigned char *secret;
-	size_t nalgs = 0, secret_len, i;
-	int opt, rc;
+	static const struct calc_cmd cmd = {
+		.name = "challenge", .shortopts = ":a:h", .longopts = longopts,
+		.usage = challenge_usage, .code = CALC_EXIT_FAIL,
+	};
+	struct challenge ch = {
+		.c = { .qop = AUTHZ_QOP_AUTH | AUTHZ_QOP_AUTH_INT },
+	};
+	char nonce[NONCE_TEXT_LEN + 1], *line;
+	const char *err;
+	size_t i;
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'a':
-			if (nalgs == CHALLENGE_MAX_ALGS)
-				calc_die(CALC_EXIT_FAIL, "more than %d -a options",
-				    CHALLENGE_MAX_ALGS);
-			algs[nalgs++] = calc_alg(optarg, CALC_EXIT_FAIL);
-			break;
-		case OPT_REALM:
-			c.realm = optarg;
-			break;
-		case OPT_SECRET:
-			secret_file = optarg;
-			break;
-		case OPT_PROXY:
-			c.proxy = true;
-			break;
-		case OPT_STALE:
-			c.stale = true;
-			break;
-		case OPT_USERHASH:
-			c.userhash = true;
-			break;
-		case OPT_QOP:
-			if (authz_qop_list(optarg, &c.qop) < 0)
-				calc_die(CALC_EXIT_FAIL, "--qop is auth, auth-int, "
-				    "auth,auth-int or none");
-			break;
-		case OPT_OPAQUE:
-			c.opaque = optarg;
-			break;
-		case 'h':
-			challenge_usage();
-			return 0;
-		default:
-			bad_option("challenge", opt, argv, CALC_EXIT_FAIL);
-		}
-	}
-	if (optind < argc)
-		calc_die(CALC_EXIT_FAIL, "unexpected argument \"%s\" (see digest_calc "
-		    "challenge --help)", argv[optind]);
-	if (c.realm == NULL)
+	calc_options(&cmd, argc, argv, challenge_take, &ch);
+	if (ch.c.realm == NULL)
 		calc_die(CALC_EXIT_FAIL, "challenge needs --realm");
-	if (nalgs == 0)
-		algs[nalgs++] = calc_alg("MD5", CALC_EXIT_FAIL);
-
-	if (secret_file != NULL)
-		secret = calc_read_secret(secret_file, &secret_len, CALC_EXIT_FAIL);
-	else {
-		secret_len = 32;
-		secret = xmalloc(secret_len);
-		if (RAND_bytes(secret, (int)secret_len) != 1)
-			calc_die(CALC_EXIT_FAIL, "no random bytes from OpenSSL");
-	}
-	rc = nonce_make(secret, secret_len, time(NULL), nonce, &err);
-	secret_free(secret, secret_len);
-	if (rc < 0)
-		calc_die(CALC_EXIT_FAIL, "cannot make a nonce: %s", err);
-	c.nonce = nonce;
-
-	for (i = 0; i < nalgs; i++) {
-		char *line;
-
-		c.alg = algs[i];
-		if (authz_challenge(&c, &line, &err) < 0)
+	if (ch.nalgs == 0)
+		ch.algs[ch.nalgs++] = calc_alg("MD5", CALC_EXIT_FAIL);
+	challenge_nonce(ch.secret_file, nonce);
+	ch.c.nonce = nonce;
+	for (i = 0; i < ch.nalgs; i++) {
+		ch.c.alg = ch.algs[i];
+		if (authz_challenge(&ch.c, &line, &err) < 0)
 			calc_die(CALC_EXIT_FAIL, "%s", err);
 		printf("%s\n", line);
 		free(line);

@@ -40,14 +40,6 @@
 /* Squid reads reply lines of up to 64 KiB (annotations can be long). */
 #define HELPER_REPLY_MAX 65536
 
-static long long now_ms(void);
-static int write_all(int, const char *, size_t);
-static ssize_t read_line(int, char *, size_t);
-static int reap(pid_t);
-static int reply_value(const char *, const char *, const char *, char *, size_t);
-static bool is_md5_hex(const char *, size_t);
-static enum helper_answer parse_reply(char *, size_t, char *, char *, size_t);
-
 static long long
 now_ms(void)
 {
@@ -141,6 +133,29 @@ reap(pid_t pid)
 	return status;
 }
 
+/* Skip the value at p, a quoted-string or a token, and copy it unescaped
+ * into out (outlen bytes) unless out is NULL.  Returns where it ends. */
+static const char *
+take_value(const char *p, const char *end, char *out, size_t outlen)
+{
+	bool quoted = p < end && *p == '"';
+	size_t o = 0;
+
+	if (quoted)
+		p++;
+	for (; p < end && *p != (quoted ? '"' : ' '); p++) {
+		if (quoted && *p == '\\' && p + 1 < end)
+			p++;
+		if (out != NULL && o + 1 < outlen)
+			out[o++] = *p;
+	}
+	if (quoted && p < end)
+		p++;
+	if (out != NULL)
+		out[o] = '\0';
+	return p;
+}
+
 /* The value of key="..." or key=token among the reply's pairs, unescaped
  * into out (outlen bytes).  Returns 0, or -1 when the key is absent. */
 static int
@@ -148,39 +163,21 @@ reply_value(const char *p, const char *end, const char *key, char *out,
     size_t outlen)
 {
 	size_t klen = strlen(key);
+	const char *k;
+	bool match;
 
 	while (p < end) {
-		const char *k;
-		size_t o = 0;
-		bool match;
-
 		while (p < end && *p == ' ')
 			p++;
 		k = p;
 		while (p < end && *p != '=' && *p != ' ')
 			p++;
-		match = (size_t)(p - k) == klen && memcmp(k, key, klen) == 0;
 		if (p == end || *p == ' ')
 			continue;
-		p++;
-		if (p < end && *p == '"') {
-			for (p++; p < end && *p != '"'; p++) {
-				if (*p == '\\' && p + 1 < end)
-					p++;
-				if (match && o + 1 < outlen)
-					out[o++] = *p;
-			}
-			if (p < end)
-				p++;
-		} else {
-			for (; p < end && *p != ' '; p++)
-				if (match && o + 1 < outlen)
-					out[o++] = *p;
-		}
-		if (match) {
-			out[o] = '\0';
+		match = (size_t)(p - k) == klen && memcmp(k, key, klen) == 0;
+		p = take_value(p + 1, end, match ? out : NULL, outlen);
+		if (match)
 			return 0;
-		}
 	}
 	return -1;
 }
@@ -236,37 +233,37 @@ parse_reply(char *line, size_t n, char *ha1_r, char *msg_r, size_t msglen)
 	return HELPER_FAILED;
 }
 
-enum helper_answer
-calc_helper_ask(const char *command, struct dstr user, struct dstr realm,
-    char *ha1_r, char *msg_r, size_t msglen)
+static void
+close_pipe(const int fd[2])
 {
-	struct obuf req = { NULL, 0, 0 };
-	enum helper_answer ans;
-	int to[2], from[2], status;
-	char *line;
-	ssize_t n;
+	close(fd[0]);
+	close(fd[1]);
+}
+
+/* Start command under /bin/sh -c with to[0] as its standard input and
+ * from[1] as its standard output.  Returns its pid, or -1 with a message
+ * in msg_r. */
+static pid_t
+spawn(const char *command, int to[2], int from[2], char *msg_r, size_t msglen)
+{
 	pid_t pid;
 
-	ha1_r[0] = '\0';
 	if (pipe2(to, O_CLOEXEC) < 0) {
 		snprintf(msg_r, msglen, "cannot make a pipe: %s", strerror(errno));
-		return HELPER_FAILED;
+		return -1;
 	}
 	if (pipe2(from, O_CLOEXEC) < 0) {
 		snprintf(msg_r, msglen, "cannot make a pipe: %s", strerror(errno));
-		close(to[0]);
-		close(to[1]);
-		return HELPER_FAILED;
+		close_pipe(to);
+		return -1;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		snprintf(msg_r, msglen, "cannot fork: %s", strerror(errno));
-		close(to[0]);
-		close(to[1]);
-		close(from[0]);
-		close(from[1]);
-		return HELPER_FAILED;
+		close_pipe(to);
+		close_pipe(from);
+		return -1;
 	}
 	if (pid == 0) {
 		if (dup2(to[0], STDIN_FILENO) < 0 || dup2(from[1], STDOUT_FILENO) < 0)
@@ -277,6 +274,18 @@ calc_helper_ask(const char *command, struct dstr user, struct dstr realm,
 	}
 	close(to[0]);
 	close(from[1]);
+	return pid;
+}
+
+/* Send the request for user in realm on fd and read the reply line from
+ * rfd into line (HELPER_REPLY_MAX bytes).  Returns what read_line() does,
+ * and -1 when the request could not be written. */
+static ssize_t
+exchange(int fd, int rfd, struct dstr user, struct dstr realm, char *line)
+{
+	struct obuf req = { NULL, 0, 0 };
+	char safe[256];
+	ssize_t n;
 
 	/* Exactly what Squid writes: "user":"realm" LF */
 	obuf_append(&req, "\"", 1);
@@ -284,44 +293,63 @@ calc_helper_ask(const char *command, struct dstr user, struct dstr realm,
 	obuf_append(&req, "\":\"", 3);
 	obuf_append(&req, realm.p, realm.n);
 	obuf_append(&req, "\"\n", 2);
-	if (log_debug_enabled()) {
-		char safe[256];
-
+	if (log_debug_enabled())
 		log_debug("helper request: %s",
 		    log_sanitize(req.p, req.len - 1, safe, sizeof(safe)));
-	}
-	line = xmalloc(HELPER_REPLY_MAX);
-	if (write_all(to[1], req.p, req.len) < 0)
+	if (write_all(fd, req.p, req.len) < 0)
 		n = -1;
 	else
-		n = read_line(from[0], line, HELPER_REPLY_MAX);
+		n = read_line(rfd, line, HELPER_REPLY_MAX);
 	obuf_free(&req);
+	return n;
+}
+
+/* Why there is no reply line: n from read_line(), status from reap(). */
+static void
+no_reply_msg(ssize_t n, int status, char *msg_r, size_t msglen)
+{
+	if (n == -2)
+		snprintf(msg_r, msglen, "no answer within %d s",
+		    HELPER_TIMEOUT_MS / 1000);
+	else if (n == -3)
+		snprintf(msg_r, msglen, "the reply line is longer than %d bytes",
+		    HELPER_REPLY_MAX);
+	else if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(msg_r, msglen, "the command could not be run "
+		    "(sh exit status 127)");
+	else if (status != -1 && WIFEXITED(status))
+		snprintf(msg_r, msglen, "it exited with status %d without "
+		    "answering", WEXITSTATUS(status));
+	else if (status != -1 && WIFSIGNALED(status))
+		snprintf(msg_r, msglen, "it was killed by signal %d without "
+		    "answering", WTERMSIG(status));
+	else
+		snprintf(msg_r, msglen, "it closed its output without answering");
+}
+
+enum helper_answer
+calc_helper_ask(const char *command, struct dstr user, struct dstr realm,
+    char *ha1_r, char *msg_r, size_t msglen)
+{
+	enum helper_answer ans = HELPER_FAILED;
+	int to[2], from[2], status;
+	char *line;
+	ssize_t n;
+	pid_t pid;
+
+	ha1_r[0] = '\0';
+	pid = spawn(command, to, from, msg_r, msglen);
+	if (pid < 0)
+		return HELPER_FAILED;
+	line = xmalloc(HELPER_REPLY_MAX);
+	n = exchange(to[1], from[0], user, realm, line);
 	close(to[1]);
 	close(from[0]);
 	status = reap(pid);
-
 	if (n >= 0)
 		ans = parse_reply(line, (size_t)n, ha1_r, msg_r, msglen);
-	else {
-		ans = HELPER_FAILED;
-		if (n == -2)
-			snprintf(msg_r, msglen, "no answer within %d s",
-			    HELPER_TIMEOUT_MS / 1000);
-		else if (n == -3)
-			snprintf(msg_r, msglen, "the reply line is longer than %d bytes",
-			    HELPER_REPLY_MAX);
-		else if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			snprintf(msg_r, msglen, "the command could not be run "
-			    "(sh exit status 127)");
-		else if (status != -1 && WIFEXITED(status))
-			snprintf(msg_r, msglen, "it exited with status %d without "
-			    "answering", WEXITSTATUS(status));
-		else if (status != -1 && WIFSIGNALED(status))
-			snprintf(msg_r, msglen, "it was killed by signal %d without "
-			    "answering", WTERMSIG(status));
-		else
-			snprintf(msg_r, msglen, "it closed its output without answering");
-	}
+	else
+		no_reply_msg(n, status, msg_r, msglen);
 	secret_free(line, HELPER_REPLY_MAX);
 	log_debug("helper answer: %s", ans == HELPER_OK ? "OK" :
 	    ans == HELPER_ERR ? "ERR" : ans == HELPER_BH ? "BH" : "none");

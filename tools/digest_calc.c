@@ -2,30 +2,32 @@
  *
  *   digest_calc ha1 | response | challenge | verify  [options]
  *
- * main() dispatches to a sub-command; this file also holds the input
- * helpers they share (password from stdin, stored HA1, secret file,
- * entity body).
+ * main() dispatches to a sub-command; this file also holds what every
+ * sub-command uses to parse its options and to exit.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "calc.h"
 #include "log.h"
-#include "nonce.h"
-#include "safefile.h"
 #include "secret.h"
 
-/* The HA1 of the running command, wiped by calc_die() (calc_ha1_init). */
-static struct calc_ha1 *ha1_live;
+/* The most wipes registered at once: the stored HA1 and verify's parsed
+ * header use two. */
+#define CALC_WIPES_MAX 4
+
+/* What calc_exit() wipes (calc_wipe_at_exit()); an empty slot has no wipe. */
+static struct {
+	void (*wipe)(void *);
+	void *arg;
+} wipes[CALC_WIPES_MAX];
 
 static const struct {
 	const char *name;
@@ -83,7 +85,6 @@ int
 main(int argc, char **argv)
 {
 	size_t i;
-	int rc;
 
 	secret_no_core();
 	sanitise_stdfds();
@@ -100,11 +101,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0) {
-			rc = commands[i].run(argc - 1, argv + 1);
-			digest_cleanup();
-			return rc;
-		}
+		if (strcmp(argv[1], commands[i].name) == 0)
+			calc_exit(commands[i].run(argc - 1, argv + 1));
 	if (argv[1][0] == '-')
 		calc_die(CALC_EXIT_FAIL, "unknown option %s (see --help)", argv[1]);
 	calc_die(CALC_EXIT_FAIL, "unknown command \"%s\": ha1, response, "
@@ -121,10 +119,49 @@ calc_die(int code, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", log_progname(), line);
-	if (ha1_live != NULL)
-		calc_ha1_clear(ha1_live);
+	calc_exit(code);
+}
+
+void
+calc_exit(int code)
+{
+	size_t i;
+
+	/* Each slot is emptied first: a wipe may cancel itself, as
+	 * calc_ha1_clear() does. */
+	for (i = CALC_WIPES_MAX; i-- > 0;) {
+		void (*wipe)(void *) = wipes[i].wipe;
+
+		wipes[i].wipe = NULL;
+		if (wipe != NULL)
+			wipe(wipes[i].arg);
+	}
 	digest_cleanup();
 	exit(code);
+}
+
+void
+calc_wipe_at_exit(void (*wipe)(void *), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < CALC_WIPES_MAX; i++)
+		if (wipes[i].wipe == NULL) {
+			wipes[i].wipe = wipe;
+			wipes[i].arg = arg;
+			return;
+		}
+	abort();	/* more than CALC_WIPES_MAX: a bug, not an input */
+}
+
+void
+calc_wipe_cancel(void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < CALC_WIPES_MAX; i++)
+		if (wipes[i].arg == arg)
+			wipes[i].wipe = NULL;
 }
 
 const struct digest_alg *
@@ -160,278 +197,46 @@ calc_parse_uint(const char *s, long long max)
 	return v;
 }
 
-/* What read_stdin_line() found. */
-enum stdin_line { LINE_OK, LINE_NONE, LINE_LONG, LINE_NUL };
+/* --- options ------------------------------------------------------------- */
 
-/* Read one line from standard input into buf (cap bytes, NUL-terminated;
- * the LF and a CR before it are dropped), prompting with prompt and not
- * echoing on a terminal.  buf is wiped unless LINE_OK. */
-static enum stdin_line
-read_stdin_line(char *buf, size_t cap, const char *prompt, size_t *len_r)
-{
-	struct termios old, quiet;
-	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-	bool any = false, too_long = false;
-	enum stdin_line rc = LINE_OK;
-	size_t n = 0;
-	ssize_t r;
-	char c;
-
-	*len_r = 0;
-	if (tty) {
-		fputs(prompt, stderr);
-		fflush(stderr);
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-	}
-	/* One byte at a time: nothing after the line is consumed, and no
-	 * stdio buffer keeps a copy of the secret. */
-	for (;;) {
-		r = read(STDIN_FILENO, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		any = true;
-		if (c == '\n')
-			break;
-		if (n + 1 >= cap)
-			too_long = true;
-		else
-			buf[n++] = c;
-	}
-	c = '\0';
-	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	if (!any)
-		rc = LINE_NONE;
-	else if (too_long)
-		rc = LINE_LONG;
-	else if (memchr(buf, '\0', n) != NULL)
-		rc = LINE_NUL;
-	if (rc != LINE_OK) {
-		secret_wipe(buf, cap);
-		return rc;
-	}
-	*len_r = n;
-	return LINE_OK;
-}
-
-int
-calc_read_password(char *buf, size_t cap, size_t *len_r, const char **err_r)
-{
-	switch (read_stdin_line(buf, cap, "Password: ", len_r)) {
-	case LINE_OK:
-		*err_r = NULL;
-		return 0;
-	case LINE_NONE:
-		*err_r = "no password on standard input (give it as one line)";
-		break;
-	case LINE_LONG:
-		*err_r = "the password line is too long";
-		break;
-	case LINE_NUL:
-		*err_r = "the password holds a NUL byte";
-		break;
-	}
-	return -1;
-}
-
-/* The message for a file that safe_read_small() could not read: err
- * names the file, what says which of the files it is. */
-static void
-unreadable_msg(char *msg, size_t msglen, const char *what, const char *err)
-{
-	snprintf(msg, msglen, "the %s: %s", what, err);
-}
-
-/* --- the stored HA1: --ha1 and --ha1-file ------------------------------ */
-
-void
-calc_ha1_init(struct calc_ha1 *h)
-{
-	memset(h, 0, sizeof(*h));
-	ha1_live = h;
-}
-
-void
-calc_ha1_take_arg(struct calc_ha1 *h, char *arg)
-{
-	size_t n = strlen(arg);
-	bool again = h->arg != NULL;
-
-	if (again)
-		secret_free(h->arg, strlen(h->arg));
-	h->arg = xmemdup0(arg, n);
-	/* hide it from ps (/proc/PID/cmdline) at once */
-	secret_wipe(arg, n);
-	if (!again)
-		log_warn("--ha1 shows the HA1 to every user of ps; use --ha1-file FILE");
-}
-
-bool
-calc_ha1_given(const struct calc_ha1 *h)
-{
-	return h->arg != NULL || h->file != NULL;
-}
-
-int
-calc_ha1_load(struct calc_ha1 *h, const struct digest_alg *alg, char *msg,
-    size_t msglen)
-{
-	bool from_stdin, ok;
-	char err[512], *buf, *lf;
-	size_t n = 0;
-	ssize_t r;
-
-	if (h->arg != NULL) {
-		if (!digest_is_hex(alg, h->arg, strlen(h->arg))) {
-			snprintf(msg, msglen, "--ha1 needs %zu hex digits for %s",
-			    2 * alg->len, alg->name);
-			return -1;
-		}
-		digest_hex_lower(h->arg, strlen(h->arg), h->hex);
-		return 0;
-	}
-	if (h->file == NULL) {
-		snprintf(msg, msglen, "no HA1 given (--ha1-file or --ha1)");
-		return -1;
-	}
-	from_stdin = strcmp(h->file, "-") == 0;
-	buf = xmalloc(CALC_HA1_FILE_MAX);
-	if (from_stdin) {
-		switch (read_stdin_line(buf, CALC_HA1_FILE_MAX, "HA1: ", &n)) {
-		case LINE_OK:
-			break;
-		case LINE_NONE:
-			free(buf);	/* wiped */
-			snprintf(msg, msglen, "--ha1-file -: no HA1 on standard "
-			    "input (give it as one line)");
-			return -1;
-		case LINE_LONG:
-			free(buf);
-			snprintf(msg, msglen, "--ha1-file -: the line on standard "
-			    "input is too long for an HA1");
-			return -1;
-		case LINE_NUL:
-			n = 0;		/* not hex: said below */
-			break;
-		}
-	} else {
-		r = safe_read_small(h->file, buf, CALC_HA1_FILE_MAX, err,
-		    sizeof(err));
-		if (r < 0) {
-			free(buf);	/* wiped by safe_read_small() */
-			unreadable_msg(msg, msglen, "HA1 file", err);
-			return -1;
-		}
-		/* the first line, without its line end */
-		n = (size_t)r;
-		lf = memchr(buf, '\n', n);
-		if (lf != NULL)
-			n = (size_t)(lf - buf);
-		if (n > 0 && buf[n - 1] == '\r')
-			n--;
-	}
-	ok = digest_is_hex(alg, buf, n);
-	if (ok)
-		digest_hex_lower(buf, n, h->hex);
-	secret_free(buf, CALC_HA1_FILE_MAX);
-	if (!ok) {
-		snprintf(msg, msglen, "--ha1-file %s: %s is not %zu hex digits "
-		    "(an HA1 for %s)", h->file, from_stdin ?
-		    "the line on standard input" : "its first line",
-		    2 * alg->len, alg->name);
-		return -1;
-	}
-	return 0;
-}
-
-void
-calc_ha1_clear(struct calc_ha1 *h)
-{
-	if (h->arg != NULL)
-		secret_free(h->arg, strlen(h->arg));
-	h->arg = NULL;
-	secret_wipe(h->hex, sizeof(h->hex));
-	if (ha1_live == h)
-		ha1_live = NULL;
-}
-
+/* Report what getopt_long() refused and exit with code. */
 static void __attribute__((noreturn))
-die_secret_size(int code, const char *path)
+bad_option(const char *cmd, int opt, char **argv, int code)
 {
-	calc_die(code, "the secret file %s must hold %d to %d bytes "
-	    "(make one with: head -c 32 /dev/urandom | base64 > FILE)",
-	    path, NONCE_SECRET_MIN, NONCE_SECRET_MAX);
+	if (opt == ':') {
+		if (optopt > 0 && optopt < 0x100)
+			calc_die(code, "option -%c needs a value (see digest_calc %s --help)",
+			    optopt, cmd);
+		calc_die(code, "option %s needs a value (see digest_calc %s --help)",
+		    argv[optind - 1], cmd);
+	}
+	if (optopt > 0 && optopt < 0x100)
+		calc_die(code, "unknown option -%c (see digest_calc %s --help)",
+		    optopt, cmd);
+	calc_die(code, "unknown option %s (see digest_calc %s --help)",
+	    argv[optind - 1], cmd);
 }
 
-unsigned char *
-calc_read_secret(const char *path, size_t *len_r, int code)
+int
+calc_options(const struct calc_cmd *cmd, int argc, char **argv,
+    void (*take)(void *ctx, int opt, char *arg), void *ctx)
 {
-	unsigned char *out;
-	char err[512], msg[1024], *buf;
-	size_t n;
-	ssize_t r;
-	int e;
+	int opt;
 
-	*len_r = 0;
-	/* No FIFO to block on, no link planted in /tmp followed. */
-	buf = xmalloc(NONCE_SECRET_MAX + 3);
-	r = safe_read_small(path, buf, NONCE_SECRET_MAX + 3, err, sizeof(err));
-	if (r < 0) {
-		e = errno;
-		free(buf);	/* wiped by safe_read_small() */
-		if (e == EFBIG)
-			die_secret_size(code, path);
-		unreadable_msg(msg, sizeof(msg), "secret file", err);
-		calc_die(code, "%s", msg);
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, cmd->shortopts, cmd->longopts,
+	    NULL)) != -1) {
+		if (opt == 'h') {
+			cmd->usage();
+			calc_exit(0);
+		}
+		if (opt == '?' || opt == ':')
+			bad_option(cmd->name, opt, argv, cmd->code);
+		take(ctx, opt, optarg);
 	}
-	n = (size_t)r;
-	/* A secret written with echo or an editor ends with a line end. */
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	if (n < NONCE_SECRET_MIN || n > NONCE_SECRET_MAX) {
-		secret_free(buf, NONCE_SECRET_MAX + 3);
-		die_secret_size(code, path);
-	}
-	/* Hand back an allocation of exactly n bytes, so that the caller's
-	 * secret_free(p, n) wipes all of it. */
-	out = xmalloc(n);
-	memcpy(out, buf, n);
-	secret_free(buf, NONCE_SECRET_MAX + 3);
-	*len_r = n;
-	return out;
-}
-
-void
-calc_hash_body(const struct digest_alg *alg, const char *path, char *hex_r,
-    int code)
-{
-	struct dstr empty = { "", 0 };
-	const char *err;
-	int fd;
-
-	if (path == NULL) {
-		if (digest_hash_parts(alg, &empty, 1, hex_r) < 0)
-			calc_die(code, "hashing failed (OpenSSL)");
-		return;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		calc_die(code, "cannot open the body file %s: %s", path,
-		    strerror(errno));
-	if (digest_hash_fd(alg, fd, hex_r, &err) < 0) {
-		close(fd);
-		calc_die(code, "cannot hash the body file %s: %s", path, err);
-	}
-	close(fd);
+	if (!cmd->operands && optind < argc)
+		calc_die(cmd->code, "unexpected argument \"%s\" (see digest_calc "
+		    "%s --help)", argv[optind], cmd->name);
+	return optind;
 }
