@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "calc.h"
+#include "clock.h"
+#include "fdio.h"
 #include "log.h"
 #include "proto.h"
 #include "secret.h"
@@ -43,26 +45,7 @@
 static long long
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return clock_now_ns() / 1000000;
 }
 
 /* Read up to LF into line (cap bytes).  Returns the line length (LF not
@@ -296,7 +279,7 @@ exchange(int fd, int rfd, struct dstr user, struct dstr realm, char *line)
 	if (log_debug_enabled())
 		log_debug("helper request: %s",
 		    log_sanitize(req.p, req.len - 1, safe, sizeof(safe)));
-	if (write_all(fd, req.p, req.len) < 0)
+	if (fd_write_all(fd, req.p, req.len) < 0)
 		n = -1;
 	else
 		n = read_line(rfd, line, HELPER_REPLY_MAX);

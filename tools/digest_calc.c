@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "calc.h"
+#include "fdio.h"
 #include "log.h"
 #include "secret.h"
 
@@ -68,26 +69,13 @@ usage(void)
 	    "\nSee the digest_calc(1) manual page.\n");
 }
 
-/* File descriptors 0-2 must be open, so that nothing opened later becomes
- * stdout by accident. */
-static void
-sanitise_stdfds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
 int
 main(int argc, char **argv)
 {
 	size_t i;
 
 	secret_no_core();
-	sanitise_stdfds();
+	fd_sanitise_std();
 	log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)
