@@ -114,6 +114,19 @@ teardown() {
 		wait "$PROXY_PID" 2>/dev/null || true
 		PROXY_PID=
 	fi
+	# the fail-over tests' fake server and second slapd (by their PIDs)
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+		FAKE_PID=
+	fi
+	if [ -n "${TWIN_DIR:-}" ]; then
+		if [ -f "$TWIN_DIR/slapd.pid" ]; then
+			kill -CONT "$(cat "$TWIN_DIR/slapd.pid")" 2>/dev/null || true
+		fi
+		slapd_twin_stop
+		TWIN_DIR=
+	fi
 	# the outage tests freeze (SIGSTOP) and stop slapd: leave it up and
 	# running for the next test
 	if [ -f "$SLAPD_DIR/slapd.pid" ]; then
@@ -198,6 +211,27 @@ only_lines() {
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# peer_ports PID: the server ports of PID's established TCP connections,
+# one a line (which LDAP server a helper is connected to)
+peer_ports() {
+	python3 - "$1" <<-'PY'
+	import os, sys
+	pid = sys.argv[1]
+	inodes = set()
+	for fd in os.listdir("/proc/%s/fd" % pid):
+	    try:
+	        link = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+	    except OSError:
+	        continue
+	    if link.startswith("socket:["):
+	        inodes.add(link[8:-1])
+	for line in open("/proc/%s/net/tcp" % pid).readlines()[1:]:
+	    f = line.split()
+	    if f[3] == "01" and f[9] in inodes:	# 01: ESTABLISHED
+	        print(int(f[2].split(":")[1], 16))
+	PY
+}
 
 # the injection corpus: one request line per name, realm $R1 (a NUL inside one)
 corpus() {
@@ -653,6 +687,22 @@ one_line_error() {	# one_line_error PATTERN: exit 1, no stdout, one stderr line
 	one_line_error "/nonexistent/secret"
 }
 
+@test "-W: only the first line is the secret; a FIFO, a directory or a device is refused at once, one line, exit 1" {
+	local f
+	printf '%s\r\nnot the secret\n' "$(cat "$SLAPD_SECRET_FILE")" >"$BATS_TEST_TMPDIR/secret"
+	run lda -b "$PEOPLE" -u uid -A userPassword -e -W "$BATS_TEST_TMPDIR/secret" <<<"$(req alice)"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(ok "$HA_ALICE1")" ]
+	# a FIFO with no writer would block a reader forever: timeout makes a
+	# hang fail the test
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	for f in "$BATS_TEST_TMPDIR/fifo" "$BATS_TEST_TMPDIR" /dev/null; do
+		run --separate-stderr timeout 5 "$DLA" -H "$SLAPD_URI" -b "$PEOPLE" -u uid \
+			-A userPassword -D "$SLAPD_ROOTDN" -W "$f" </dev/null
+		one_line_error "$f is not a regular file"
+	done
+}
+
 @test "-h is the host (with -p), --help prints the usage and exits 0" {
 	run lda -b "$PEOPLE" -u uid -A userPassword -e <<<"$(req alice)"
 	[ "$output" = "$(ok "$HA_ALICE1")" ]
@@ -678,16 +728,25 @@ one_line_error() {	# one_line_error PATTERN: exit 1, no stdout, one stderr line
 	local dead
 	dead=$(free_port)
 	while [ "$dead" = "$SLAPD_PORT" ]; do dead=$(free_port); done
-	run "$DLA" -D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" \
+	run --separate-stderr "$DLA" -D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" \
 		-H "ldap://127.0.0.1:$dead $SLAPD_URI" -b "$PEOPLE" -u uid -A userPassword -e <<-IN
 	$(req alice)
 	1 $(req bob)
 	$(req nobody)
 	IN
 	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
 	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
 	[ "${lines[1]}" = "1 $(ok "$HA_BOB1")" ]
 	[ "${lines[2]}" = "$NO_USER" ]
+	# the log names the server that failed and the one used instead
+	[[ "$stderr" == *"(ldap://127.0.0.1:$dead): "*"; trying $SLAPD_URI"* ]]
+	[[ "$stderr" == *"now using $SLAPD_URI"* ]]
+	# commas separate URIs too
+	run --separate-stderr "$DLA" -D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" \
+		-H "ldap://127.0.0.1:$dead,$SLAPD_URI" -b "$PEOPLE" -u uid -A userPassword -e <<<"$(req alice)"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(ok "$HA_ALICE1")" ]
 	# and the dead one alone is BH, not ERR
 	run --separate-stderr "$DLA" -D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" \
 		-H "ldap://127.0.0.1:$dead" -b "$PEOPLE" -u uid -A userPassword -e <<<"$(req alice)"
@@ -813,6 +872,121 @@ burst_all_ok() {
 }
 
 # --- outages (these stop slapd: keep them last) ---------------------------------
+
+# Fail-over between two servers with the same entries: the second is a
+# copy of our slapd (slapd_twin).  -c 2 -t 2: a search is given up on after
+# 4 s, a bind after 2 s.
+@test "fail-over: a server that hangs (SIGSTOP) costs only the lookups in flight; the next server answers, and is kept" {
+	local pid t0 i got f="$BATS_TEST_TMPDIR/replies"
+	slapd_twin "$BATS_TEST_TMPDIR/twin"
+	bg_start -j 16 -c 2 -t 2 -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$SLAPD_URI $TWIN_URI"
+	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1")"
+	[ "$(peer_ports "$BG_PID")" = "$SLAPD_PORT" ]
+	pid=$(cat "$SLAPD_DIR/slapd.pid")
+	kill -STOP "$pid"
+	t0=$(now_ms)
+	# lookups in flight on the frozen server: BH (or OK from the next one)
+	# once their time is up
+	for i in 2 3 4 5; do printf '%d %s\n' "$i" "$(req alice)" >&7; done
+	collect 4 8 "$f"
+	only_lines "^[0-9]+ (BH message=\"[^\"]*\"|$(ok "$HA_ALICE1"))\$" "$f"
+	diff <(seq 2 5) <(cut -d' ' -f1 "$f" | sort -n)
+	echo "the lookups in flight answered $(($(now_ms) - t0)) ms after SIGSTOP" >&3
+	# from then on every lookup is OK at once: no more waiting for it
+	t0=$(now_ms)
+	for i in $(seq 10 29); do
+		ask_expect "$i $(req bob)" "$i $(ok "$HA_BOB1")"
+	done
+	echo "20 lookups after the fail-over: $(($(now_ms) - t0)) ms" >&3
+	[ $(($(now_ms) - t0)) -lt 3000 ]
+	grep -q "LDAP server $SLAPD_URI did not answer" "$BATS_TEST_TMPDIR/bg.err"
+	grep -q "now using $TWIN_URI instead of $SLAPD_URI" "$BATS_TEST_TMPDIR/bg.err"
+	# the first server answers again: the helper stays where it is ...
+	kill -CONT "$pid"
+	ask_expect "30 $(req alice)" "30 $(ok "$HA_ALICE1")"
+	[ "$(peer_ports "$BG_PID")" = "$TWIN_PORT" ]
+	# ... until that server goes: then back to the first
+	slapd_twin_stop
+	t0=$(now_ms)
+	i=40
+	while got=$(bg_ask "$i $(req alice)"); [ "$got" != "$i $(ok "$HA_ALICE1")" ]; do
+		[[ "$got" == "$i BH message="* ]] || { echo "while failing back: $got"; false; }
+		[ $(($(now_ms) - t0)) -lt 10000 ] || { echo "no fail-back after 10 s: $got"; false; }
+		i=$((i + 1))
+		sleep 0.2
+	done
+	[ "$(peer_ports "$BG_PID")" = "$SLAPD_PORT" ]
+	bg_finish
+}
+
+# The server's own time limit is an answer, not a hang: tests/lib/ldap_stub.py
+# answers every search with timeLimitExceeded (3), at once.
+@test "fail-over: the server's own time limit exceeded is BH, and its connection is kept (no fail-over)" {
+	local stub i stublog="$BATS_TEST_TMPDIR/stub.log"
+	stub=$(free_port)
+	while [ "$stub" = "$SLAPD_PORT" ]; do stub=$(free_port); done
+	python3 "$BATS_TEST_DIRNAME/lib/ldap_stub.py" "$stub" 3 "$stublog" 3>&- &
+	FAKE_PID=$!
+	wait_for 10 grep -qs listening "$stublog"
+	bg_start -c 2 -t 2 -b "$PEOPLE" -u uid -A userPassword -e \
+		-H "ldap://127.0.0.1:$stub $SLAPD_URI"
+	for i in 1 2 3 4 5; do
+		ask_expect "$i $(req alice)" "$i BH message=\"LDAP search timed out\""
+	done
+	[ "$(grep -c 'search$' "$stublog")" -eq 5 ]
+	[ "$(grep -c 'open$' "$stublog")" -eq 1 ]
+	[ "$(peer_ports "$BG_PID")" = "$stub" ]
+	refute_grep -e 'did not answer' -e 'now using' "$BATS_TEST_TMPDIR/bg.err"
+	bg_finish
+}
+
+# A server that accepts the TCP connection and never answers: the bind
+# times out (-c 2) and the next server is used.  When that one restarts, the
+# reconnection goes to it first, not to the black hole again.
+@test "fail-over: a first server that accepts and never answers (black hole) is passed over, and not gone back to first" {
+	local bh t0 i got bhlog="$BATS_TEST_TMPDIR/bh.log"
+	bh=$(free_port)
+	while [ "$bh" = "$SLAPD_PORT" ]; do bh=$(free_port); done
+	python3 "$BATS_TEST_DIRNAME/lib/blackhole.py" "$bh" "$bhlog" 3>&- &
+	FAKE_PID=$!
+	wait_for 10 grep -qs listening "$bhlog"
+	bg_start -c 2 -t 2 -b "$PEOPLE" -u uid -A userPassword -e \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "ldap://127.0.0.1:$bh $SLAPD_URI"
+	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1")"
+	[ "$(grep -c 'open$' "$bhlog")" -eq 1 ]
+	grep -q "(ldap://127.0.0.1:$bh): .*; trying $SLAPD_URI" "$BATS_TEST_TMPDIR/bg.err"
+	# the server in use restarts: the next lookup reconnects to it at once
+	slapd_stop
+	slapd_start
+	t0=$(now_ms)
+	ask_expect "2 $(req bob)" "2 $(ok "$HA_BOB1")"
+	echo "OK $(($(now_ms) - t0)) ms after the restart" >&3
+	[ $(($(now_ms) - t0)) -lt 1500 ]	# under -c: the black hole was not tried
+	[ "$(grep -c 'open$' "$bhlog")" -eq 1 ]
+	# down for a while: BH, never ERR; then OK again from it
+	slapd_stop
+	for i in 3 4 5; do
+		got=$(bg_ask "$i $(req alice)")
+		[[ "$got" == "$i BH message="* ]] || { echo "while down: $got"; false; }
+	done
+	slapd_start
+	t0=$(now_ms)
+	i=10
+	while got=$(bg_ask "$i $(req alice)"); [ "$got" != "$i $(ok "$HA_ALICE1")" ]; do
+		[[ "$got" == "$i BH message="* ]] || { echo "while coming back: $got"; false; }
+		[ $(($(now_ms) - t0)) -lt 15000 ] || { echo "not back after 15 s: $got"; false; }
+		i=$((i + 1))
+		sleep 0.2
+	done
+	t0=$(now_ms)
+	for i in $(seq 100 109); do
+		ask_expect "$i $(req bob)" "$i $(ok "$HA_BOB1")"
+	done
+	[ $(($(now_ms) - t0)) -lt 1500 ]
+	echo "$(grep -c 'open$' "$bhlog") connections to the black hole in all" >&3
+	bg_finish
+}
 
 @test "outage: slapd killed with searches pending, then stopped mid-stream: BH, never ERR, nothing lost; back without a restart" {
 	local f="$BATS_TEST_TMPDIR/replies" pid t0 i got

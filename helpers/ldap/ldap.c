@@ -2,9 +2,12 @@
  *
  * Accepts Squid's digest_ldap_auth options.  One connection, opened at
  * start and kept; searches run asynchronously on it, up to -j at once,
- * and each reply goes out as its search completes.  When the directory
- * cannot be reached every pending and new lookup answers BH (never ERR),
- * and the connection is tried again with a growing back-off.
+ * and each reply goes out as its search completes.  Several servers fail
+ * over: a connection attempt tries each once, starting with the one in use
+ * (or, after it hung, the next); a server that does not answer a search in
+ * time is left for the next.  When no server can be reached every pending
+ * and new lookup answers BH (never ERR), and the connection is tried again
+ * with a growing back-off.
  *
  * What an entry's password attribute (-A) holds:
  *   with a delimiter (-l, default ':'):  REALM<delim>SECRET, one value per
@@ -35,6 +38,7 @@
 #include "ldapesc.h"
 #include "log.h"
 #include "proto.h"
+#include "safefile.h"
 #include "secret.h"
 
 /* Connect time-out when -c is not given: long enough for a directory
@@ -52,6 +56,9 @@
  * directory is not hammered by every helper of every proxy. */
 #define LDAP_RETRY_MIN_MS 250
 #define LDAP_RETRY_MAX_MS 8000
+
+/* A -W file is read whole: it must be smaller than this. */
+#define LDAP_SECRET_FILE_MAX 4096
 
 /* Default number of searches in flight per helper (-j). */
 #define LDAP_DEFAULT_INFLIGHT 16
@@ -73,7 +80,9 @@
 #define LDAP_SPIN_US 100
 
 struct lb_conf {
-	char *uris;		/* space-separated list for ldap_initialize */
+	char *uris;		/* -H values, then hosts as URIs; spaces between */
+	char **uri;		/* the same, one server each, in that order */
+	unsigned nuri;
 	char *hosts;		/* -h values and server arguments, spaces between */
 	int port;		/* -p, for hosts given without one */
 	const char *basedn;	/* -b */
@@ -114,6 +123,10 @@ struct pending {
 struct lb_ctx {
 	struct lb_conf c;
 	LDAP *ld;
+	unsigned cur;		/* in use, or the first to try next */
+	int last_ok;		/* the last one connected to, -1: none yet */
+	bool lost;		/* the connection in use broke or hung */
+	long long heard_ms;	/* the server last answered (or was connected) */
 	long long retry_at_ms;	/* no reconnection attempt before this */
 	int backoff_ms;
 	bool outage_logged;
@@ -135,7 +148,8 @@ struct lb_ctx {
 	struct obuf wbuf;	/* searches not yet written to the socket */
 };
 
-static int check_uris(const char *uris, char *err_r, size_t errlen);
+static char **split_uris(const char *uris, unsigned *n_r, char *err_r,
+    size_t errlen);
 static bool filter_balanced(const char *f);
 static void exact_attrs(struct lb_ctx *x);
 
@@ -202,24 +216,24 @@ parse_int(const char *arg, int min, int max, int *v_r)
 	return 0;
 }
 
-/* The bind secret from -W: the first line of the file. */
+/* The bind secret from -W: the first line of the file, its line end not
+ * part of it.  safe_read_small() reads it with read(2), so no copy is
+ * left in a stdio buffer, and takes only a regular file: a FIFO or a
+ * device is refused at once, never waited on. */
 static int
 read_secret(const char *path, const char **err_r)
 {
-	static char errbuf[512];
-	char buf[1024];
-	FILE *f = fopen(path, "r");
+	static char errbuf[1024];
+	char buf[LDAP_SECRET_FILE_MAX], err[768];
+	ssize_t r = safe_read_small(path, buf, sizeof(buf), err, sizeof(err));
 	size_t n;
 
-	if (f == NULL) {
-		snprintf(errbuf, sizeof(errbuf), "cannot read the secret file %s: %s",
-		    path, strerror(errno));
+	if (r < 0) {
+		snprintf(errbuf, sizeof(errbuf), "the secret file: %s", err);
 		*err_r = errbuf;
 		return -1;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	buf[r] = '\0';
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
 	if (n == 0) {
@@ -359,19 +373,45 @@ schedule_retry(struct lb_ctx *x)
 	x->retry_at_ms = now + x->backoff_ms;
 }
 
-static void
-connect_failed(struct lb_ctx *x, const char *what, int rc)
+/* The BH message while no server can be used, from the last failure. */
+static const char *
+down_reason(const char *step, int rc)
 {
-	x->down_why = rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
-	    rc == LDAP_TIMEOUT ? "LDAP server unreachable" :
-	    strcmp(what, "bind") == 0 ? "LDAP bind failed" : "LDAP connection failed";
-	if (!x->outage_logged)
-		log_error("LDAP %s failed (%s): %s; lookups answer BH until it is back",
-		    what, x->c.uris, ldap_err2string(rc));
-	else
-		log_debug("LDAP %s failed again: %s", what, ldap_err2string(rc));
-	x->outage_logged = true;
+	if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT)
+		return "LDAP server unreachable";
+	return strcmp(step, "bind") == 0 ? "LDAP bind failed" : "LDAP connection failed";
+}
+
+/* The connection in use broke (the server closed it, restarted or went
+ * away).  The next attempt, one at once, starts with the same server:
+ * it is the one that worked. */
+static void
+connection_lost(struct lb_ctx *x, int rc)
+{
+	log_error("LDAP connection to %s lost: %s", x->c.uri[x->cur],
+	    ldap_err2string(rc));
+	x->lost = true;
 	disconnect(x);
+	schedule_retry(x);
+}
+
+/* No answer to a search on the connection in use within its time: the
+ * server is taken to hang.  The connection is dropped and the next
+ * attempt, one at once, starts with the next server. */
+static void
+server_hung(struct lb_ctx *x, int secs)
+{
+	unsigned next = (x->cur + 1) % x->c.nuri;
+
+	if (x->c.nuri > 1)
+		log_error("LDAP server %s did not answer a search within %d s; dropping the connection, trying %s",
+		    x->c.uri[x->cur], secs, x->c.uri[next]);
+	else
+		log_error("LDAP server %s did not answer a search within %d s; dropping the connection",
+		    x->c.uri[x->cur], secs);
+	x->lost = true;
+	disconnect(x);
+	x->cur = next;
 	schedule_retry(x);
 }
 
@@ -527,19 +567,21 @@ add_layers(struct lb_ctx *x)
 		log_debug("no write layer on the LDAP connection");
 }
 
-/* Open, secure and bind the connection (blocking, bounded by -c).
- * Returns 0, or -1 after logging and scheduling a retry. */
+/* Open, secure and bind a connection to server i (blocking, each step
+ * bounded by -c).  Returns LDAP_SUCCESS, or the error with *step_r naming
+ * the step that failed (x->ld is then NULL). */
 static int
-lb_connect(struct lb_ctx *x)
+open_server(struct lb_ctx *x, unsigned i, const char **step_r)
 {
 	struct timeval tv = { .tv_sec = x->c.connect_timeout };
 	struct berval cred = { 0, NULL };
 	int rc, on = 1;
 
-	rc = ldap_initialize(&x->ld, x->c.uris);
+	*step_r = "initialisation";
+	rc = ldap_initialize(&x->ld, x->c.uri[i]);
 	if (rc != LDAP_SUCCESS) {
-		connect_failed(x, "initialisation", rc);
-		return -1;
+		x->ld = NULL;
+		return rc;
 	}
 	ldap_set_option(x->ld, LDAP_OPT_PROTOCOL_VERSION, &x->c.version);
 	ldap_set_option(x->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
@@ -551,32 +593,99 @@ lb_connect(struct lb_ctx *x)
 	if (x->c.timelimit > 0)
 		ldap_set_option(x->ld, LDAP_OPT_TIMELIMIT, &x->c.timelimit);
 	if (x->c.tls) {
+		*step_r = "StartTLS";
 		rc = ldap_start_tls_s(x->ld, NULL, NULL);
-		if (rc != LDAP_SUCCESS) {
-			connect_failed(x, "StartTLS", rc);
-			return -1;
+	}
+	if (rc == LDAP_SUCCESS) {
+		/* A bind, anonymous without -D, opens the connection now
+		 * rather than at the first search, so a dead server is found
+		 * here. */
+		if (x->c.binddn != NULL && x->c.secret != NULL) {
+			cred.bv_val = x->c.secret;
+			cred.bv_len = strlen(x->c.secret);
 		}
+		*step_r = "bind";
+		rc = ldap_sasl_bind_s(x->ld, x->c.binddn != NULL ? x->c.binddn : "",
+		    LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
 	}
-	/* A bind, anonymous without -D, opens the connection now rather than
-	 * at the first search, so a dead server is found here. */
-	if (x->c.binddn != NULL && x->c.secret != NULL) {
-		cred.bv_val = x->c.secret;
-		cred.bv_len = strlen(x->c.secret);
-	}
-	rc = ldap_sasl_bind_s(x->ld, x->c.binddn != NULL ? x->c.binddn : "",
-	    LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	if (rc != LDAP_SUCCESS) {
-		connect_failed(x, "bind", rc);
-		return -1;
-	}
-	add_layers(x);
+	/* libldap opens the TCP connection in the first operation */
+	if (rc == LDAP_SERVER_DOWN)
+		*step_r = "connection";
+	if (rc != LDAP_SUCCESS)
+		disconnect(x);
+	return rc;
+}
+
+/* Server i failed in a connection attempt; next is the one tried after
+ * it, NULL when it was the last.  Logged at once per outage. */
+static void
+server_failed(struct lb_ctx *x, unsigned i, const char *step, int rc,
+    const char *next)
+{
 	if (x->outage_logged)
-		log_info("LDAP connection to %s is back", x->c.uris);
+		log_debug("LDAP %s failed again (%s): %s", step, x->c.uri[i],
+		    ldap_err2string(rc));
+	else if (next != NULL)
+		log_error("LDAP %s failed (%s): %s; trying %s", step, x->c.uri[i],
+		    ldap_err2string(rc), next);
 	else
-		log_debug("connected to %s", x->c.uris);
+		log_error("LDAP %s failed (%s): %s; lookups answer BH until it is back",
+		    step, x->c.uri[i], ldap_err2string(rc));
+}
+
+/* Connected to server i after failures (of others) in this attempt, or
+ * none. */
+static void
+connected(struct lb_ctx *x, unsigned i, bool failures)
+{
+	add_layers(x);
+	if (x->last_ok >= 0 && (unsigned)x->last_ok != i)
+		log_info("LDAP now using %s instead of %s", x->c.uri[i],
+		    x->c.uri[x->last_ok]);
+	else if (x->outage_logged || x->lost)
+		log_info("LDAP connection to %s is back", x->c.uri[i]);
+	else if (failures)
+		log_info("LDAP now using %s", x->c.uri[i]);
+	else
+		log_debug("connected to %s", x->c.uri[i]);
+	x->cur = i;
+	x->last_ok = (int)i;
 	x->outage_logged = false;
+	x->lost = false;
 	x->backoff_ms = 0;
-	return 0;
+	x->heard_ms = now_ms();
+}
+
+/* One connection attempt: every server at most once, from x->cur on
+ * down the list and round to the start.  A server that kept us waiting
+ * for the whole time-out at the head of the list loses its place, so the
+ * next attempt does not wait for it first.  Returns 0, or -1 with the
+ * next attempt scheduled. */
+static int
+lb_connect(struct lb_ctx *x)
+{
+	const char *step = "initialisation";
+	unsigned k, i = x->cur;
+	int rc = LDAP_OTHER;
+
+	for (k = 0; k < x->c.nuri; k++, i = (i + 1) % x->c.nuri) {
+		long long t0 = now_ms();
+
+		rc = open_server(x, i, &step);
+		if (rc == LDAP_SUCCESS) {
+			connected(x, i, k > 0);
+			return 0;
+		}
+		if (i == x->cur && (rc == LDAP_TIMEOUT ||
+		    now_ms() - t0 >= 1000LL * x->c.connect_timeout))
+			x->cur = (i + 1) % x->c.nuri;
+		server_failed(x, i, step, rc, k + 1 < x->c.nuri ?
+		    x->c.uri[(i + 1) % x->c.nuri] : NULL);
+	}
+	x->down_why = down_reason(step, rc);
+	x->outage_logged = true;
+	schedule_retry(x);
+	return -1;
 }
 
 static bool
@@ -621,7 +730,8 @@ lb_init(void **ctx_r, int argc, char **argv, char *err_r,
 		snprintf(uri, sizeof(uri), "ldap://localhost:%d", conf.port);
 		append_uri(uri);
 	}
-	if (check_uris(conf.uris, err_r, errlen) < 0)
+	conf.uri = split_uris(conf.uris, &conf.nuri, err_r, errlen);
+	if (conf.uri == NULL)
 		return -1;
 	if (conf.basedn == NULL || conf.passattr == NULL) {
 		snprintf(err_r, errlen, "-b basedn and -A password-attribute are required (see --help)");
@@ -654,6 +764,7 @@ lb_init(void **ctx_r, int argc, char **argv, char *err_r,
 
 	x = xcalloc(1, sizeof(*x));
 	x->c = conf;
+	x->last_ok = -1;
 	exact_attrs(x);
 	x->np = conf.inflight;
 	x->p = xcalloc(x->np, sizeof(*x->p));
@@ -664,25 +775,38 @@ lb_init(void **ctx_r, int argc, char **argv, char *err_r,
 	return 0;
 }
 
-/* Every URI must parse: a typo is a start-up error, not BH forever. */
-static int
-check_uris(const char *uris, char *err_r, size_t errlen)
+/* The servers, one URI each: the list is split at spaces and commas, as
+ * OpenLDAP splits a list of URIs.  Every URI must parse: a typo is a
+ * start-up error, not BH forever.  NULL after an error. */
+static char **
+split_uris(const char *uris, unsigned *n_r, char *err_r, size_t errlen)
 {
 	char *copy = xstrdup(uris), *save = NULL, *u;
-	int rc = 0;
+	char **v = xcalloc(strlen(uris) / 2 + 2, sizeof(char *));
+	unsigned n = 0;
 
-	for (u = strtok_r(copy, " ", &save); u != NULL; u = strtok_r(NULL, " ", &save)) {
+	for (u = strtok_r(copy, " ,", &save); u != NULL; u = strtok_r(NULL, " ,", &save)) {
 		LDAPURLDesc *d = NULL;
 
 		if (ldap_url_parse(u, &d) != LDAP_URL_SUCCESS) {
 			snprintf(err_r, errlen, "bad LDAP server or URI: %s", u);
-			rc = -1;
-			break;
+			while (n > 0)
+				free(v[--n]);
+			free(v);
+			free(copy);
+			return NULL;
 		}
 		ldap_free_urldesc(d);
+		v[n++] = xstrdup(u);
 	}
 	free(copy);
-	return rc;
+	if (n == 0) {
+		snprintf(err_r, errlen, "no LDAP server given");
+		free(v);
+		return NULL;
+	}
+	*n_r = n;
+	return v;
 }
 
 /* -F: one parenthesised filter with balanced parentheses (outside
@@ -777,6 +901,14 @@ pending_clear(struct pending *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* How long the helper waits for the answer to a search. */
+static int
+search_wait_s(const struct lb_ctx *x)
+{
+	return x->c.timelimit > 0 ? x->c.timelimit + LDAP_SEARCH_GRACE_S :
+	    LDAP_DEFAULT_SEARCH_TIMEOUT_S;
+}
+
 /* Build base and filter for p and send the search.  Returns 0, or -1
  * with *err_r set (the connection is dropped when it is the cause). */
 static int
@@ -828,7 +960,7 @@ send_search(struct lb_ctx *x, struct pending *p, const char **err_r)
 	x->hold = false;
 	if (rc != LDAP_SUCCESS) {
 		if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) {
-			connect_failed(x, "search", rc);
+			connection_lost(x, rc);
 			*err_r = "LDAP server unreachable";
 		} else {
 			log_error("LDAP search could not be sent: %s", ldap_err2string(rc));
@@ -838,8 +970,7 @@ send_search(struct lb_ctx *x, struct pending *p, const char **err_r)
 	}
 	p->msgid = msgid;
 	p->gen = x->gen;
-	p->deadline_ms = now_ms() + 1000LL * (x->c.timelimit > 0 ?
-	    x->c.timelimit + LDAP_SEARCH_GRACE_S : LDAP_DEFAULT_SEARCH_TIMEOUT_S);
+	p->deadline_ms = now_ms() + 1000LL * search_wait_s(x);
 	return 0;
 }
 
@@ -1042,16 +1173,47 @@ resend_or_fail(struct lb_ctx *x, backend_done_fn *done, void *loop)
 	}
 }
 
+/* Searches past their time are answered BH.  When the server has not
+ * answered anything on the connection in use for that long either, it
+ * hangs (its own time limit, -t, would have come back as an answer
+ * first): fail over, and send the searches still waiting on it once more
+ * on the next server.  A server that answers other searches is only slow
+ * with this one, which is abandoned. */
+static void
+expire_searches(struct lb_ctx *x, backend_done_fn *done, void *loop)
+{
+	long long now = now_ms(), wait_ms = 1000LL * search_wait_s(x);
+	bool hung = false;
+	unsigned i;
+
+	for (i = 0; i < x->np; i++) {
+		if (!x->p[i].used || x->p[i].deadline_ms > now)
+			continue;
+		if (x->ld != NULL && x->p[i].gen == x->gen) {
+			if (now - x->heard_ms >= wait_ms)
+				hung = true;
+			else
+				ldap_abandon_ext(x->ld, x->p[i].msgid, NULL, NULL);
+		}
+		log_error("LDAP search timed out");
+		done(loop, x->p[i].token, BACKEND_FAIL, NULL, "LDAP search timed out");
+		pending_clear(&x->p[i]);
+	}
+	if (hung) {
+		server_hung(x, search_wait_s(x));
+		resend_or_fail(x, done, loop);
+	}
+}
+
 static void
 lb_dispatch(void *ctx, backend_done_fn *done, void *loop)
 {
 	struct lb_ctx *x = ctx;
 	struct timeval zero = { 0, 0 };
-	long long now;
 	unsigned i;
 
 	if (x->ld != NULL && x->wfailed)
-		connect_failed(x, "connection", LDAP_SERVER_DOWN);
+		connection_lost(x, LDAP_SERVER_DOWN);
 	resend_or_fail(x, done, loop);
 	while (x->ld != NULL) {
 		LDAPMessage *res = NULL;
@@ -1068,10 +1230,11 @@ lb_dispatch(void *ctx, backend_done_fn *done, void *loop)
 
 			ldap_get_option(x->ld, LDAP_OPT_RESULT_CODE, &err);
 			ldap_msgfree(res);
-			connect_failed(x, "connection", err);
+			connection_lost(x, err);
 			resend_or_fail(x, done, loop);
 			continue;
 		}
+		x->heard_ms = now_ms();
 		for (i = 0; i < x->np; i++)
 			if (x->p[i].used && x->p[i].gen == x->gen &&
 			    x->p[i].msgid == ldap_msgid(res)) {
@@ -1096,18 +1259,7 @@ lb_dispatch(void *ctx, backend_done_fn *done, void *loop)
 		    ber_sockbuf_ctrl(x->sb, LBER_SB_OPT_DATA_READY, NULL) <= 0)
 			break;
 	}
-
-	/* Searches past their time: abandon, answer BH. */
-	now = now_ms();
-	for (i = 0; i < x->np; i++) {
-		if (!x->p[i].used || x->p[i].deadline_ms > now)
-			continue;
-		if (x->ld != NULL && x->p[i].gen == x->gen)
-			ldap_abandon_ext(x->ld, x->p[i].msgid, NULL, NULL);
-		log_error("LDAP search timed out");
-		done(loop, x->p[i].token, BACKEND_FAIL, NULL, "LDAP search timed out");
-		pending_clear(&x->p[i]);
-	}
+	expire_searches(x, done, loop);
 }
 
 /* Many searches in flight: the next reply is usually microseconds away.
@@ -1211,6 +1363,9 @@ lb_fini(void **ctx)
 	if (x->c.secret != NULL)
 		secret_free(x->c.secret, strlen(x->c.secret));
 	free(x->c.uris);
+	for (i = 0; i < x->c.nuri; i++)
+		free(x->c.uri[i]);
+	free(x->c.uri);
 	free(x->c.hosts);
 	for (i = 0; x->attrs != NULL && x->attrs[i] != NULL; i++)
 		free(x->attrs[i]);

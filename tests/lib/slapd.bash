@@ -100,3 +100,40 @@ slapd_stop() {
 slapd_add() {
 	ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ROOTDN" -y "$SLAPD_SECRET_FILE" -f "$1" >/dev/null
 }
+
+# A second server for the fail-over tests:
+#
+#   slapd_twin DIR          a copy of the slapd slapd_setup started: the
+#                           same configuration, root DN password and
+#                           entries, with its own database in DIR and its
+#                           own free 127.0.0.1 port; started
+#   slapd_twin_stop         stop it (by its pid file); slapd_twin_start
+#                           starts it again on the same port and data
+#
+# Sets TWIN_DIR, TWIN_PORT and TWIN_URI.  The SLAPD_* variables keep
+# naming the first server.
+
+slapd_twin() {
+	TWIN_DIR=$1
+	mkdir -p "$TWIN_DIR/db"
+	TWIN_PORT=$(free_port)
+	while [ "$TWIN_PORT" = "$SLAPD_PORT" ]; do TWIN_PORT=$(free_port); done
+	TWIN_URI="ldap://127.0.0.1:$TWIN_PORT"
+	sed -e "s|^pidfile .*|pidfile $TWIN_DIR/slapd.pid|" \
+		-e "s|^argsfile .*|argsfile $TWIN_DIR/slapd.args|" \
+		-e "s|^directory .*|directory $TWIN_DIR/db|" \
+		"$SLAPD_DIR/slapd.conf" >"$TWIN_DIR/slapd.conf"
+	"$SLAPD_BIN" -Tcat -f "$SLAPD_DIR/slapd.conf" -l "$TWIN_DIR/data.ldif" || return 1
+	"$SLAPD_BIN" -Tadd -q -f "$TWIN_DIR/slapd.conf" -l "$TWIN_DIR/data.ldif" || return 1
+	export TWIN_DIR TWIN_PORT TWIN_URI
+	slapd_twin_start
+}
+
+slapd_twin_start() {
+	SLAPD_DIR=$TWIN_DIR SLAPD_URI=$TWIN_URI slapd_start
+}
+
+slapd_twin_stop() {
+	[ -n "${TWIN_DIR:-}" ] || return 0
+	SLAPD_DIR=$TWIN_DIR SLAPD_URI=$TWIN_URI slapd_stop
+}
