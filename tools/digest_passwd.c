@@ -178,6 +178,69 @@ check_req(const struct passwd_req *req)
 }
 
 /* Fill req from argv.  Returns -1 to go on, or an exit status. */
+/* The verb an option selects, or PASSWD_SET for an option that is not
+ * one. */
+static enum passwd_verb
+verb_of(int opt)
+{
+	switch (opt) {
+	case 'D': return PASSWD_DELETE;
+	case 'v': return PASSWD_VERIFY;
+	case 'l': return PASSWD_LIST;
+	case OPT_INIT: return PASSWD_INIT;
+	case OPT_DISABLE: return PASSWD_DISABLE;
+	case OPT_ENABLE: return PASSWD_ENABLE;
+	case OPT_IMPORT: return PASSWD_IMPORT;
+	default: return PASSWD_SET;
+	}
+}
+
+/* A getopt error: one line. */
+static void
+option_error(int opt, char **argv)
+{
+	bool missing = opt == ':';
+
+	if (optopt > 0 && optopt < 0x100)
+		log_error(missing ? "option -%c needs a value (see --help)" :
+		    "unknown option -%c (see --help)", optopt);
+	else
+		log_error(missing ? "option %s needs a value (see --help)" :
+		    "unknown option %s (see --help)", argv[optind - 1]);
+}
+
+/* An option that is not a verb.  Returns 0 to go on, 1 when the program
+ * is done (--help, --version), 2 on an error (logged). */
+static int
+take_option(struct passwd_req *req, int opt, char **argv)
+{
+	switch (opt) {
+	case 'c': req->create = true; return 0;
+	case 'd': log_set_debug(true); return 0;
+	case 'i': req->from_stdin = true; return 0;
+	case OPT_ALLOW_EMPTY: req->allow_empty = true; return 0;
+	case OPT_SQLITE:
+		if (!passwd_sqlite_available()) {
+			log_error("SQLite support not compiled in");
+			return 2;
+		}
+		req->sqlite = true;
+		req->path = optarg;
+		return 0;
+	case 'h':
+	case OPT_HELP:
+		usage();
+		return 1;
+	case 'V':
+	case OPT_VERSION:
+		printf("%s (%s) %s\n", log_progname(), PACKAGE_NAME, PACKAGE_VERSION);
+		return 1;
+	default:
+		option_error(opt, argv);
+		return 2;
+	}
+}
+
 static int
 parse_args(int argc, char **argv, struct passwd_req *req)
 {
@@ -188,72 +251,14 @@ parse_args(int argc, char **argv, struct passwd_req *req)
 	opterr = 0;
 	while (r == 0 && (opt = getopt_long(argc, argv, ":cdDhilvV", longopts,
 	    NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			req->create = true;
-			break;
-		case 'd':
-			log_set_debug(true);
-			break;
-		case 'i':
-			req->from_stdin = true;
-			break;
-		case OPT_ALLOW_EMPTY:
-			req->allow_empty = true;
-			break;
-		case 'D':
-			r = set_verb(req, &verb_given, PASSWD_DELETE);
-			break;
-		case 'v':
-			r = set_verb(req, &verb_given, PASSWD_VERIFY);
-			break;
-		case 'l':
-			r = set_verb(req, &verb_given, PASSWD_LIST);
-			break;
-		case OPT_INIT:
-			r = set_verb(req, &verb_given, PASSWD_INIT);
-			break;
-		case OPT_DISABLE:
-			r = set_verb(req, &verb_given, PASSWD_DISABLE);
-			break;
-		case OPT_ENABLE:
-			r = set_verb(req, &verb_given, PASSWD_ENABLE);
-			break;
-		case OPT_IMPORT:
-			req->import = optarg;
-			r = set_verb(req, &verb_given, PASSWD_IMPORT);
-			break;
-		case OPT_SQLITE:
-			if (!passwd_sqlite_available()) {
-				log_error("SQLite support not compiled in");
-				return PASSWD_EXIT_FAIL;
-			}
-			req->sqlite = true;
-			req->path = optarg;
-			break;
-		case 'h':
-		case OPT_HELP:
-			usage();
-			return PASSWD_EXIT_OK;
-		case 'V':
-		case OPT_VERSION:
-			printf("%s (%s) %s\n", log_progname(), PACKAGE_NAME,
-			    PACKAGE_VERSION);
-			return PASSWD_EXIT_OK;
-		case ':':
-			if (optopt > 0 && optopt < 0x100)
-				log_error("option -%c needs a value (see --help)", optopt);
-			else
-				log_error("option %s needs a value (see --help)",
-				    argv[optind - 1]);
-			return PASSWD_EXIT_FAIL;
-		default:
-			if (optopt > 0 && optopt < 0x100)
-				log_error("unknown option -%c (see --help)", optopt);
-			else
-				log_error("unknown option %s (see --help)",
-				    argv[optind - 1]);
-			return PASSWD_EXIT_FAIL;
+		enum passwd_verb v = verb_of(opt);
+
+		if (v != PASSWD_SET) {
+			if (opt == OPT_IMPORT)
+				req->import = optarg;
+			r = set_verb(req, &verb_given, v);
+		} else if ((r = take_option(req, opt, argv)) > 0) {
+			return r == 1 ? PASSWD_EXIT_OK : PASSWD_EXIT_FAIL;
 		}
 	}
 	if (r < 0 || take_args(req, argc - optind, argv + optind) < 0 ||
