@@ -73,11 +73,12 @@ struct authz {
 };
 
 /* Parse in[0..len).  Leading and trailing whitespace and line ends are
- * ignored; any other control byte (NUL, CR, LF, ...) is refused.  Returns 0 and fills *a (the caller then owns a->buf and
- * must call authz_clear()).  On failure returns -1, frees what it allocated
- * and sets *err_r to a one-line reason stored in a->errbuf: it lives as long
- * as *a and is safe to log (untrusted bytes are escaped).  *a is
- * overwritten either way; it need not be initialised. */
+ * ignored; any other control byte (NUL, CR, LF, ...) is refused.  Returns 0
+ * and fills *a (the caller then owns a->buf and must call authz_clear()).
+ * On failure returns -1, frees what it allocated and sets *err_r to a
+ * one-line reason stored in a->errbuf: it lives as long as *a and is safe to
+ * log (untrusted bytes are escaped).  *a is overwritten either way; it need
+ * not be initialised. */
 int authz_parse(struct authz *a, const char *in, size_t len,
     const char **err_r);
 
