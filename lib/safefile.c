@@ -27,7 +27,7 @@ struct walk {
 	int links;
 };
 
-static int
+static int __attribute__((format(printf, 4, 5)))
 fail(char *err, size_t errlen, int e, const char *fmt, ...)
 {
 	va_list ap;
