@@ -1,6 +1,8 @@
 /* fuzz_htdigest.c - the password-file parser: any bytes parse without a
- * crash, every line can be looked up, and each entry listed by
- * htdigest_foreach is found again by lookup under its own key. */
+ * crash, each entry listed by htdigest_foreach is found again by lookup
+ * under its own key, and htdigest_parse_line agrees with the table: every
+ * line it finds good is an entry (or a duplicate) that lookup finds, every
+ * line it finds bad was skipped. */
 #include "config.h"
 
 #include <stdint.h>
@@ -40,6 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct htdigest_value v;
 	char *buf = malloc(size ? size : 1);
 	const char *p, *end, *c1;
+	size_t good = 0, bad = 0;
 
 	if (!quiet) {
 		log_init("fuzz_htdigest");
@@ -56,15 +59,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (l.n != st.entries)
 			abort();
 	}
-	/* each "user:" at a line start that parsed can be looked up */
 	for (p = (const char *)data, end = p + size; p < end; ) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
 		size_t n = lf ? (size_t)(lf - p) : (size_t)(end - p);
+		struct htdigest_line l;
 
+		/* the loader drops a byte-order mark before the first line */
+		if (p == (const char *)data && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+			p += 3;
+			n -= 3;
+		}
+		if (htdigest_parse_line(p, n, size > 0 && (data[0] & 1), &l)) {
+			if (l.bad != 0) {
+				bad++;
+			} else {
+				good++;
+				if (!htdigest_lookup(t, l.user, l.user_len,
+				    l.realm != NULL ? l.realm : "any",
+				    l.realm != NULL ? l.realm_len : 3, &v) || v.n == 0)
+					abort();
+			}
+		}
+		/* and any "user:" can be asked for */
 		if ((c1 = memchr(p, ':', n)) != NULL && c1 > p)
 			(void)htdigest_lookup(t, p, (size_t)(c1 - p), "r", 1, &v);
 		p += n + 1;
 	}
+	if (good != st.entries + st.duplicates || bad != st.skipped)
+		abort();
 	htdigest_free(&t);
 	return 0;
 }

@@ -9,8 +9,12 @@
  * ignored.  The last field runs to the end of the line, so a password may
  * contain ':' when a realm is given.  A trailing CR is dropped.
  *
- * The table keeps the fields (not the file) in one arena, with one hash
- * table over it sized from the file, built in one pass over the file.
+ * Fields are at most HTDIGEST_FIELD_MAX bytes.  The loader drops a UTF-8
+ * byte-order mark at the start of the file, with a warning.
+ *
+ * The table (htable.h) keeps the fields, not the file, in one arena, with
+ * one hash table over it sized from the file, built in one pass over the
+ * file.
  */
 #ifndef DH_HTDIGEST_H
 #define DH_HTDIGEST_H
@@ -32,6 +36,39 @@ struct htdigest_value {
 	size_t n;
 };
 
+#define HTDIGEST_FIELD_MAX 65535
+
+/* What can be wrong with a line, in the order the loader checks them: it
+ * warns about the first one set (digest_passwd --import has its own). */
+enum htdigest_bad {
+	HTDIGEST_BAD_NUL = 1 << 0,	/* a NUL byte */
+	HTDIGEST_BAD_FORM = 1 << 1,	/* no ':' (no other field is checked) */
+	HTDIGEST_BAD_USER = 1 << 2,	/* empty user */
+	HTDIGEST_BAD_LONG = 1 << 3,	/* user or realm over HTDIGEST_FIELD_MAX */
+	HTDIGEST_BAD_REALM = 1 << 4,	/* empty realm: user::value */
+	HTDIGEST_BAD_EMPTY = 1 << 5,	/* empty last field */
+	HTDIGEST_BAD_HA1 = 1 << 6,	/* an HA1 that is not 32 hex digits */
+	HTDIGEST_BAD_VALUE_LONG = 1 << 7, /* value over HTDIGEST_FIELD_MAX */
+};
+
+/* One line split into its fields; the pointers point into the line. */
+struct htdigest_line {
+	const char *user;
+	size_t user_len;
+	const char *realm;	/* NULL: no realm field (user:value) */
+	size_t realm_len;
+	const char *value;	/* the last field, without "{HHA1}" */
+	size_t value_len;
+	enum htdigest_kind kind; /* HA1 with ha1_mode or "{HHA1}" */
+	unsigned bad;		/* enum htdigest_bad bits; 0: an entry */
+};
+
+/* Split one line p[0..n) (without its LF) by the rules above, as the
+ * table's loader does.  Returns false for a line that readers skip
+ * silently (blank, comment, indented); else fills *l_r. */
+bool htdigest_parse_line(const char *p, size_t n, bool ha1_mode,
+    struct htdigest_line *l_r);
+
 struct htdigest_stats {
 	size_t lines;		/* lines seen */
 	size_t entries;		/* entries in the table */
@@ -41,8 +78,9 @@ struct htdigest_stats {
 };
 
 /* Build a table from buf[0..len).  Takes ownership of buf (allocated with
- * malloc), which is wiped when the table is freed.  Bad lines are skipped
- * with a warning naming "name:line" (never a field).  Never fails. */
+ * malloc), which is wiped and freed before it returns.  Bad lines are
+ * skipped with a warning naming "name:line" (never a field).  Never
+ * fails. */
 struct htdigest_table *htdigest_parse(char *buf, size_t len, bool ha1_mode,
     const char *name, struct htdigest_stats *st_r);
 

@@ -24,6 +24,7 @@
 
 #include "digest.h"
 #include "fdio.h"
+#include "htdigest.h"
 #include "log.h"
 #include "passwd.h"
 #include "passwd_store.h"
@@ -59,37 +60,31 @@ import_skip(struct import *im, size_t lineno, const char *why)
 }
 
 /* Parse one line (no LF) into r; returns NULL or why it is skipped.
- * Comment and blank lines give "" (skipped silently). */
+ * Comment and blank lines give "" (skipped silently).  The line is split
+ * as the file helper splits it, read as with -c; the reasons are checked
+ * in this order, and the user and realm as digest_passwd checks them. */
 static const char *
 import_parse(const char *p, size_t n, struct row *r, char *ha1)
 {
-	const char *c1, *c2, *v;
-	size_t vlen;
+	struct htdigest_line l;
 
-	if (n > 0 && p[n - 1] == '\r')
-		n--;
-	if (n == 0 || p[0] == '#' || p[0] == ' ' || p[0] == '\t')
+	if (!htdigest_parse_line(p, n, true, &l))
 		return "";
-	if (memchr(p, '\0', n) != NULL)
+	if (l.bad & HTDIGEST_BAD_NUL)
 		return "NUL byte in line";
-	if ((c1 = memchr(p, ':', n)) == NULL ||
-	    (c2 = memchr(c1 + 1, ':', (size_t)(p + n - (c1 + 1)))) == NULL)
+	if ((l.bad & HTDIGEST_BAD_FORM) || l.realm == NULL)
 		return "expected user:realm:HA1";
-	r->user = (struct dstr){ p, (size_t)(c1 - p) };
-	r->realm = (struct dstr){ c1 + 1, (size_t)(c2 - (c1 + 1)) };
-	v = c2 + 1;
-	vlen = (size_t)(p + n - v);
-	if (vlen >= 6 && memcmp(v, "{HHA1}", 6) == 0) {
-		v += 6;
-		vlen -= 6;
-	}
-	if (!digest_is_hex(digest_alg_md5(), v, vlen))
+	/* read as an HA1, an empty or long last field is a bad HA1 too */
+	if (l.bad & HTDIGEST_BAD_HA1)
 		return "the HA1 field is not 32 hex digits (plaintext passwords cannot be imported)";
+	/* the name checks refuse what the other bits flag: empty or long */
+	r->user = (struct dstr){ l.user, l.user_len };
+	r->realm = (struct dstr){ l.realm, l.realm_len };
 	if (passwd_name_problem(r->user.p, r->user.n, true) != NULL)
 		return r->user.n == 0 ? "empty user name" : "the user name is not acceptable";
 	if (passwd_name_problem(r->realm.p, r->realm.n, false) != NULL)
 		return r->realm.n == 0 ? "empty realm" : "the realm is not acceptable";
-	digest_hex_lower(v, vlen, ha1);
+	digest_hex_lower(l.value, l.value_len, ha1);
 	r->ha1 = ha1;
 	return NULL;
 }

@@ -67,6 +67,59 @@ list_into(const char *user, size_t ulen, const char *realm, size_t rlen,
 	    realm != NULL ? (int)rlen : 1, realm != NULL ? realm : "*");
 }
 
+/* htdigest_parse_line of text, as "user|realm|value|kind|bad" (realm "-"
+ * when there is none), or "skip" for a line readers skip silently */
+static const char *
+split(const char *text, size_t len, bool ha1)
+{
+	static char out[256];
+	struct htdigest_line l;
+
+	if (!htdigest_parse_line(text, len, ha1, &l))
+		return "skip";
+	snprintf(out, sizeof(out), "%.*s|%.*s|%.*s|%c|%#x", (int)l.user_len, l.user,
+	    l.realm != NULL ? (int)l.realm_len : 1, l.realm != NULL ? l.realm : "-",
+	    (int)l.value_len, l.value, l.kind == HTDIGEST_HA1 ? 'H' : 'P', l.bad);
+	return out;
+}
+
+#define SPLIT(text, ha1) split(text, sizeof(text) - 1, ha1)
+#define HEX "0123456789abcdef0123456789ABCDEF"
+
+static void
+test_parse_line(void)
+{
+	char *longuser = xmalloc(HTDIGEST_FIELD_MAX + 8);
+	struct htdigest_line l;
+
+	is_str(SPLIT("", false), "skip", "line: blank skipped");
+	is_str(SPLIT("\r", false), "skip", "line: a lone CR is blank");
+	is_str(SPLIT("# a:b:c", false), "skip", "line: comment skipped");
+	is_str(SPLIT(" a:b", false), "skip", "line: space-indented skipped");
+	is_str(SPLIT("\ta:b", false), "skip", "line: tab-indented skipped");
+	is_str(SPLIT("a:pw", false), "a|-|pw|P|0", "line: user:password");
+	is_str(SPLIT("a:R:p:w\r", false), "a|R|p:w|P|0", "line: user:realm:password, CR dropped");
+	is_str(SPLIT("a:R:" HEX, true), "a|R|" HEX "|H|0", "line: HA1 with ha1_mode");
+	is_str(SPLIT("a:R:{HHA1}" HEX, false), "a|R|" HEX "|H|0", "line: {HHA1} prefix dropped");
+	is_str(SPLIT("a:{HHA1}" HEX, true), "a|-|" HEX "|H|0", "line: realm-less {HHA1}");
+	is_str(SPLIT("nocolon", false), "nocolon|-||P|0x2", "line: no colon");
+	is_str(SPLIT(":R:pw", false), "|R|pw|P|0x4", "line: empty user");
+	is_str(SPLIT("a::pw", false), "a||pw|P|0x10", "line: empty realm");
+	is_str(SPLIT("a:R:", false), "a|R||P|0x20", "line: empty password");
+	is_str(SPLIT("a:R:abc", true), "a|R|abc|H|0x40", "line: short HA1");
+	is_str(SPLIT("a:R:{HHA1}", false), "a|R||H|0x40", "line: {HHA1} and nothing");
+	is_str(SPLIT("a:R:pw", true), "a|R|pw|H|0x40", "line: plaintext with ha1_mode");
+	is_str(SPLIT("a:R:p\0w", false), "a|R|p|P|0x1", "line: NUL byte");
+	is_str(SPLIT("::", true), "|||H|0x74", "line: every problem of ::, with ha1_mode");
+	memset(longuser, 'u', HTDIGEST_FIELD_MAX + 1);
+	memcpy(longuser + HTDIGEST_FIELD_MAX + 1, ":pw", 3);
+	ok(htdigest_parse_line(longuser, HTDIGEST_FIELD_MAX + 4, false, &l) &&
+	    l.bad == HTDIGEST_BAD_LONG && l.realm == NULL, "line: a user over 65535 bytes");
+	ok(htdigest_parse_line(longuser, HTDIGEST_FIELD_MAX + 1, false, &l) &&
+	    l.bad == HTDIGEST_BAD_FORM, "line: a long line without ':'");
+	free(longuser);
+}
+
 int
 main(void)
 {
@@ -74,6 +127,7 @@ main(void)
 	struct htdigest_table *t;
 	char k[2] = "";
 
+	test_parse_line();
 	t = load("# comment\n"
 	    "\n"
 	    " indented:ignored\n"
