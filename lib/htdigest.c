@@ -81,6 +81,17 @@ split_line(const char *p, size_t n, bool ha1_mode, bool nul,
 }
 
 bool
+htdigest_skip_bom(const char **p, size_t *n, const char *name)
+{
+	if (*n < 3 || memcmp(*p, "\xef\xbb\xbf", 3) != 0)
+		return false;
+	log_warn("%s:1: a UTF-8 byte-order mark; ignored", name);
+	*p += 3;
+	*n -= 3;
+	return true;
+}
+
+bool
 htdigest_parse_line(const char *p, size_t n, bool ha1_mode,
     struct htdigest_line *l_r)
 {
@@ -176,13 +187,8 @@ parse_lines(struct builder *b, const char *buf, size_t len, bool eof)
 		if (lf == NULL && !eof)
 			break;
 		n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
-		if (b->lineno++ == 0 && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-			/* a UTF-8 byte-order mark (a Windows editor's) would
-			 * make it part of the first user's name */
-			log_warn("%s:1: a UTF-8 byte-order mark; ignored", b->name);
-			p += 3;
-			n -= 3;
-		}
+		if (b->lineno++ == 0)
+			(void)htdigest_skip_bom(&p, &n, b->name);
 		add_line(b, p, n, nul);
 		p += n + 1;
 	}

@@ -63,6 +63,11 @@ struct htdigest_line {
 	unsigned bad;		/* enum htdigest_bad bits; 0: an entry */
 };
 
+/* A UTF-8 byte-order mark (a Windows editor's) at the start of the first
+ * line p[0..n) would become part of the first user's name: skip it, with
+ * a warning naming the file.  Returns true when there was one. */
+bool htdigest_skip_bom(const char **p, size_t *n, const char *name);
+
 /* Split one line p[0..n) (without its LF) by the rules above, as the
  * table's loader does.  Returns false for a line that readers skip
  * silently (blank, comment, indented); else fills *l_r. */

@@ -263,6 +263,11 @@ ask_alice() {
 	[[ "$output" == *"$PW:1: a UTF-8 byte-order mark; ignored"* ]]
 	[ "$(printf 'pw\n' | "$DPW" -v -i "$PW" R alice 2>/dev/null; echo $?)" = 0 ]
 	[ "$("$DPW" -l "$PW" 2>/dev/null | head -1)" = "alice:R" ]
+	# --import drops it too: alice is stored as alice
+	"$DPW" --sqlite "$W/db" --init 2>/dev/null
+	run "$DPW" --sqlite "$W/db" --import "$PW"
+	[[ "$output" == *"$PW:1: a UTF-8 byte-order mark; ignored"* ]]
+	[ "$("$DPW" --sqlite "$W/db" -l R 2>/dev/null | head -1)" = "alice:R" ]
 }
 
 @test "a user or realm over 1024 bytes is refused at add time; 1024 bytes works end to end" {

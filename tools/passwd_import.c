@@ -132,8 +132,12 @@ import_lines(struct import *im, const char *buf, size_t len)
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
 		size_t n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
 
-		lineno++;
-		if (import_line(im, p, n, lineno) < 0)
+		const char *line = p;
+		size_t linelen = n;
+
+		if (lineno++ == 0)
+			(void)htdigest_skip_bom(&line, &linelen, im->name);
+		if (import_line(im, line, linelen, lineno) < 0)
 			return -1;
 		if (progress && lineno % IMPORT_PROGRESS_LINES == 0)
 			log_info("%s: %zu lines read, %zu users so far", im->name,
