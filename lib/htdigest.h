@@ -1,4 +1,4 @@
-/* htdigest.h - the password-file format (SPEC section 4): parse, look up.
+/* htdigest.h - the password-file format (digest_file_auth(8)): parse, look up.
  *
  * Lines:  user:password         plaintext, any realm
  *         user:realm:password   plaintext, that realm only

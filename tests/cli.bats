@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Command line: --help, -V, bad options and start-up errors (SPEC section 2).
+# Command line: --help, -V, bad options and start-up errors (README.md).
 
 load lib/common
 

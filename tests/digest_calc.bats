@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# digest_calc (SPEC section 8): the RFC vectors; every algorithm cross-checked
+# digest_calc (digest_calc(1)): the RFC vectors; every algorithm cross-checked
 # live against Python's hashlib; real clients (curl, Python's urllib) answering
 # challenges made by `digest_calc challenge` on a small test server; the
 # verdicts of `digest_calc verify`; --helper against digest_file_auth; and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Fault drills (SPEC 3-7 on failures): the stores change, break and vanish
+# Fault drills (what the man pages promise on failures): the stores change, break and vanish
 # under running helpers, and nothing is lost or answered wrongly.
 
 load lib/common

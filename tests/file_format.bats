@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The password-file format (SPEC section 4), through digest_file_auth.
+# The password-file format (digest_file_auth(8)), through digest_file_auth.
 
 load lib/common
 

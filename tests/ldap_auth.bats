@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# digest_ldap_auth (SPEC sections 3 and 6) against a real slapd on 127.0.0.1,
+# digest_ldap_auth (doc/protocol.md, digest_ldap_auth(8)) against a real slapd on 127.0.0.1,
 # started once for the file (tests/lib/slapd.bash, with a StartTLS
 # certificate).  Every answer is a real lookup; every expected HA1 is
 # computed here with md5sum, independently of our code.
@@ -159,7 +159,7 @@ bg_start() {
 }
 
 # bg_ask LINE: send one line, print its reply (TIMEOUT... after 5 s): a lone
-# request must be answered without more input (SPEC section 3)
+# request must be answered without more input (doc/protocol.md)
 bg_ask() {
 	local r
 	printf '%s\n' "$1" >&7

@@ -127,8 +127,8 @@ parity() {
 }
 
 # Known divergence, where Squid's helper is wrong: it parses the channel ID
-# into an int, so 2147483648 and up come back truncated or missing.  SPEC
-# section 3 wants the ID echoed unchanged up to 2^64-1.  (Squid itself only
+# into an int, so 2147483648 and up come back truncated or missing.
+# doc/protocol.md has the ID echoed unchanged up to 2^64-1.  (Squid itself only
 # sends IDs below its concurrency setting, so this never shows in practice.)
 # The answers themselves must still agree.
 @test "big channel IDs (up to 2^64-1): same answers as Squid, ID echoed unchanged" {

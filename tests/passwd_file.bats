@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# digest_passwd on password files (SPEC section 7): htdigest parity through
+# digest_passwd on password files (digest_passwd(1)): htdigest parity through
 # a real terminal, every verb, refusals, lines kept byte for byte, owner and
 # mode, concurrent writers, a helper reading while the file is rewritten,
 # full disks and read-only directories.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# digest_passwd --sqlite (SPEC section 7): the schema of lib/sqlschema.h,
+# digest_passwd --sqlite (digest_passwd(1)): the schema of lib/sqlschema.h,
 # every verb, bound values, --import in one transaction, concurrent writers.
 # The store is inspected with the sqlite3 command-line tool.
 

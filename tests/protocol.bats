@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The helper line protocol (SPEC section 3), through digest_file_auth.
+# The helper line protocol (doc/protocol.md), through digest_file_auth.
 
 load lib/common
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Reloading the password file (SPEC section 4, "Reload"): one long-running
+# Reloading the password file (digest_file_auth(8), RELOADING): one long-running
 # helper per test, the file changed under it in every way an admin does.
 
 load lib/common

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Secrets audit (SPEC 2): every program run with -d over a session; no
+# Secrets audit (README.md): every program run with -d over a session; no
 # password, no bind secret and no HA1 appears in any output, except the
 # HA1 a helper returns in its OK reply for the user asked about.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# digest_sqlite_auth (SPEC section 5): the default schema made by
+# digest_sqlite_auth (digest_sqlite_auth(8)): the default schema made by
 # digest_passwd, custom -q queries, locks, replacement on disk.
 
 load lib/common

@@ -17,8 +17,8 @@
 #include "digest.h"
 
 /* Exit codes.  ha1, response and challenge fail with 1 like every program
- * of the suite (SPEC section 2); verify uses 0 match, 1 mismatch, 2 usage
- * or parse error (SPEC section 8). */
+ * of the suite (README.md); verify uses 0 match, 1 mismatch, 2 usage
+ * or parse error (digest_calc(1)). */
 #define CALC_EXIT_OK		0
 #define CALC_EXIT_FAIL		1
 #define CALC_EXIT_USAGE		2

@@ -1,4 +1,4 @@
-/* digest_calc.c - digest math from the shell (SPEC section 8).
+/* digest_calc.c - digest math from the shell (digest_calc(1)).
  *
  *   digest_calc ha1 | response | challenge | verify  [options]
  *

@@ -1,5 +1,5 @@
 /* digest_passwd.c - maintain digest users in an htdigest file or an
- * SQLite store (SPEC section 7): the command line, then a hand-off to
+ * SQLite store (digest_passwd(1)): the command line, then a hand-off to
  * passwd_file.c or passwd_sqlite.c.
  */
 #include "config.h"

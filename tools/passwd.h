@@ -1,4 +1,4 @@
-/* passwd.h - what the parts of digest_passwd share (SPEC section 7).
+/* passwd.h - what the parts of digest_passwd share (digest_passwd(1)).
  *
  * digest_passwd.c parses the command line into a struct passwd_req and
  * hands it to a store: passwd_file.c (htdigest files) or passwd_sqlite.c.

@@ -1,5 +1,5 @@
 /* passwd_file.c - add, change, delete, verify and list users in an
- * htdigest password file (SPEC section 7).
+ * htdigest password file (digest_passwd(1)).
  *
  * A change is: lock, read the whole file, build the new contents in
  * memory, write them to a temporary file next to the original, fsync,

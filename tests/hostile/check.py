@@ -28,7 +28,7 @@ def load(path):
 
 
 def parse(data):
-    """(user, realm) per SPEC 3, or None."""
+    """(user, realm) per doc/protocol.md, or None."""
     if data.endswith(b"\r"):
         data = data[:-1]
     m = re.match(rb'^(?:\d+ )?"(.*?)":"', data, re.S)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """gen_users.py - deterministic test data for the digest_file_auth suites.
 
-Writes a password file (FILE of SPEC section 4) and, optionally, a file of
-request lines (SPEC section 3) and the replies a correct helper gives them.
+Writes a password file (FILE of digest_file_auth(8)) and, optionally, a file of
+request lines (doc/protocol.md) and the replies a correct helper gives them.
 Standard library only; the same --seed and options always give the same bytes.
 
     gen_users.py --seed 1 --users 300 --mode plain --out users.txt \

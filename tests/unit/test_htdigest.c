@@ -1,4 +1,4 @@
-/* test_htdigest.c - the password-file parser (SPEC section 4). */
+/* test_htdigest.c - the password-file parser (digest_file_auth(8)). */
 #include "config.h"
 
 #include <stdio.h>
