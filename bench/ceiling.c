@@ -117,14 +117,14 @@ main(int argc, char **argv)
 	size_t *off, *len, n = 0, cap = 1024, reqlen, i, ok = 0, err = 0, bh = 0;
 	char errbuf[1024], *req, *p;
 	const char *why = NULL;
-	void *ctx = NULL;
+	void *ctx = NULL, *conf = ops->conf_new();
 	int opt, runs = 5, r;
 
 	log_init(argv[0]);
 	while ((opt = getopt(argc, argv, "cn:")) != -1) {
 		switch (opt) {
 		case 'c':
-			if (ops->option('c', NULL, &why) < 0)
+			if (ops->option(conf, 'c', NULL, &why) < 0)
 				log_fatal("-c: %s", why);
 			break;
 		case 'n':
@@ -143,7 +143,7 @@ main(int argc, char **argv)
 	}
 	if (digest_check(digest_alg_md5(), &why) < 0)
 		log_fatal("MD5 is not available: %s", why != NULL ? why : "?");
-	if (ops->init(&ctx, 1, argv + optind, errbuf, sizeof(errbuf)) < 0)
+	if (ops->init(&ctx, conf, 1, argv + optind, errbuf, sizeof(errbuf)) < 0)
 		log_fatal("%s", errbuf);
 
 	/* the request lines, LF cut off, as the loop hands them over */
@@ -201,6 +201,7 @@ main(int argc, char **argv)
 	    sorted[0], sorted[runs - 1]);
 
 	ops->fini(&ctx);
+	ops->conf_free(conf);
 	obuf_free(&out);
 	free(off);
 	free(len);

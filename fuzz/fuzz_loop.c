@@ -17,16 +17,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static enum backend_result
-fake_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
-    const char **err_r)
+fake_lookup(void *ctx, const struct backend_query *q, struct backend_answer *a)
 {
 	(void)ctx;
 	if (q->user_len > 0 && q->user[0] == 'a') {
-		memcpy(ha1_r, "0123456789abcdef0123456789abcdef", 33);
+		memcpy(a->ha1, "0123456789abcdef0123456789abcdef", 33);
 		return BACKEND_FOUND;
 	}
 	if (q->user_len > 0 && q->user[0] == 'b') {
-		*err_r = "down \"hard\"";
+		a->err = "down \"hard\"";
 		return BACKEND_FAIL;
 	}
 	return BACKEND_NOT_FOUND;

@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memchr(line, '\0', size) != NULL ||
 		    memmem(r.user, r.user_len, "\":\"", 3) != NULL)
 			abort();
-		proto_reply_ok(&out, r.id, r.id_len, "0123456789abcdef0123456789abcdef");
+		proto_reply_ok(&out, r.id, r.id_len, "0123456789abcdef0123456789abcdef", NULL);
 	} else {
 		if (why == NULL)
 			abort();

@@ -55,6 +55,13 @@ usage(const struct backend_ops *ops, bool h_is_help)
 	    h_is_help ? "-h, --help" : "    --help", log_progname());
 }
 
+static void
+free_conf(const struct backend_ops *ops, void *conf)
+{
+	if (ops->conf_free != NULL)
+		ops->conf_free(conf);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -66,7 +73,7 @@ main(int argc, char **argv)
 	size_t nlong = 0, nrealms = 0, i;
 	struct loop_config cfg;
 	bool h_is_help;
-	void *ctx = NULL;
+	void *ctx = NULL, *conf;
 	int opt, rc;
 
 	secret_no_core();
@@ -85,6 +92,7 @@ main(int argc, char **argv)
 		longopts[nlong++] = ops->longopts[i];
 	memset(&longopts[nlong], 0, sizeof(longopts[nlong]));
 
+	conf = ops->conf_new != NULL ? ops->conf_new() : NULL;
 	realms = xcalloc((size_t)argc + 1, sizeof(*realms));
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -99,10 +107,12 @@ main(int argc, char **argv)
 			printf("%s (%s) %s\n", log_progname(), PACKAGE_NAME,
 			    PACKAGE_VERSION);
 			free(realms);
+			free_conf(ops, conf);
 			return 0;
 		case OPT_HELP:
 			usage(ops, h_is_help);
 			free(realms);
+			free_conf(ops, conf);
 			return 0;
 		case OPT_REALM:
 			if (*optarg == '\0')
@@ -121,9 +131,10 @@ main(int argc, char **argv)
 			if (opt == 'h' && h_is_help) {
 				usage(ops, h_is_help);
 				free(realms);
+				free_conf(ops, conf);
 				return 0;
 			}
-			if (ops->option(opt, optarg, &why) < 0)
+			if (ops->option(conf, opt, optarg, &why) < 0)
 				log_fatal("option -%c: %s", opt, why);
 			break;
 		}
@@ -132,7 +143,8 @@ main(int argc, char **argv)
 	if (digest_check(digest_alg_md5(), &(const char *){ NULL }) < 0)
 		log_fatal("MD5 is not available from OpenSSL (FIPS mode?); digest authentication needs it");
 
-	if (ops->init(&ctx, argc - optind, argv + optind, err, sizeof(err)) < 0)
+	if (ops->init(&ctx, conf, argc - optind, argv + optind, err,
+	    sizeof(err)) < 0)
 		log_fatal("%s", err);
 
 	cfg = (struct loop_config){
@@ -143,6 +155,7 @@ main(int argc, char **argv)
 	};
 	rc = loop_run(ops, ctx, &cfg);
 	ops->fini(&ctx);
+	free_conf(ops, conf);
 	digest_cleanup();
 	free(realms);
 	return rc == 0 ? 0 : 1;

@@ -1,13 +1,19 @@
 /* backend.h - what a store must provide to become a digest helper.
  *
  * One backend per program; each exports one const struct backend_ops.
- * The shared main() (helpers/main.c) parses the common options, hands the
- * backend its own, calls init, runs the request loop, and calls fini.
+ * The shared main() (helpers/main.c) makes the backend's configuration
+ * (conf_new), parses the common options and hands the backend its own
+ * (option, into that configuration), calls init with it, runs the request
+ * loop, then calls fini and conf_free.  A backend keeps no state of its
+ * own outside the configuration and the context init makes.
  *
- * Three outcomes, never two (SPEC section 3):
+ * Three outcomes, never two (doc/protocol.md, "Replies"):
  *   BACKEND_FOUND      the store answered with an HA1          -> OK
  *   BACKEND_NOT_FOUND  the store answered: no such user/realm  -> ERR
  *   BACKEND_FAIL       could not tell (store unreachable ...)  -> BH
+ *
+ * A found answer is an HA1 and zero or more annotations (notes.h), which
+ * the OK reply carries after it.
  */
 #ifndef DH_BACKEND_H
 #define DH_BACKEND_H
@@ -17,6 +23,7 @@
 #include <stddef.h>
 
 #include "digest.h"
+#include "notes.h"
 
 enum backend_result {
 	BACKEND_FAIL = -1,
@@ -25,11 +32,19 @@ enum backend_result {
 	BACKEND_PENDING = 2,	/* asynchronous: the answer comes later */
 };
 
+/* What a lookup found.  The loop zeroes ha1 and resets notes before each
+ * lookup, and wipes ha1 after the reply. */
+struct backend_answer {
+	char ha1[DIGEST_HEX_MAX + 1];	/* FOUND: lowercase hex for q->alg */
+	struct notes *notes;		/* FOUND: annotations, may stay empty */
+	const char *err;		/* FAIL: static reason for the BH reply */
+};
+
 /* How an asynchronous backend hands a finished lookup back to the loop:
- * token is the one given to start(); ha1 (FOUND) and err (FAIL) are only
- * read during the call. */
+ * token is the one given to start(); a (its own; a->notes may be NULL for
+ * none) is only read during the call. */
 typedef void backend_done_fn(void *loop, unsigned token,
-    enum backend_result res, const char *ha1, const char *err);
+    enum backend_result res, struct backend_answer *a);
 
 /* One lookup.  Strings point into the request line and are not
  * NUL-terminated; they never contain NUL or a line break. */
@@ -44,7 +59,7 @@ struct backend_query {
 };
 
 struct backend_ops {
-	const char *name;		/* "file": used in messages */
+	const char *name;		/* "file": in --help and debug lines */
 	const char *usage;		/* synopsis after the program name */
 	const char *options_help;	/* backend option lines for --help */
 
@@ -54,15 +69,21 @@ struct backend_ops {
 	const char *shortopts;
 	const struct option *longopts;
 
-	/* Take one backend option.  Returns 0, or -1 with *err_r set to a
-	 * static message. */
-	int (*option)(int opt, const char *arg, const char **err_r);
+	/* The backend's configuration, with its defaults; freed by conf_free
+	 * after fini (or at exit when init fails).  NULL: no configuration. */
+	void *(*conf_new)(void);
+	void (*conf_free)(void *conf);
 
-	/* Start the backend with the positional arguments left after the
-	 * options.  Returns 0 and sets *ctx_r, or -1 with a message in err_r
-	 * (errlen bytes) for the one-line start-up error. */
-	int (*init)(void **ctx_r, int argc, char **argv, char *err_r,
-	    size_t errlen);
+	/* Take one backend option into conf.  Returns 0, or -1 with *err_r
+	 * set to a static message. */
+	int (*option)(void *conf, int opt, const char *arg, const char **err_r);
+
+	/* Start the backend with its configuration (which stays valid until
+	 * fini) and the positional arguments left after the options.
+	 * Returns 0 and sets *ctx_r, or -1 with a message in err_r (errlen
+	 * bytes) for the one-line start-up error. */
+	int (*init)(void **ctx_r, void *conf, int argc, char **argv,
+	    char *err_r, size_t errlen);
 
 	/* Called by the loop before each batch of requests (and so before a
 	 * lone request): the place for cheap reload checks, which may skip
@@ -75,11 +96,12 @@ struct backend_ops {
 	 * SQLite store ends its read transaction here).  May be NULL. */
 	void (*idle)(void *ctx);
 
-	/* Look a user up (synchronous backends).  On BACKEND_FOUND, ha1_r (DIGEST_HEX_MAX + 1 bytes)
-	 * holds the lowercase hex HA1 for q->alg.  On BACKEND_FAIL, *err_r is
-	 * a static reason for the BH reply.  Must not print secrets. */
+	/* Look a user up (synchronous backends; may be NULL when start is
+	 * set).  On BACKEND_FOUND, a->ha1 holds the HA1 and a->notes any
+	 * annotations; on BACKEND_FAIL, a->err is a static reason for the BH
+	 * reply.  Must not print secrets. */
 	enum backend_result (*lookup)(void *ctx, const struct backend_query *q,
-	    char *ha1_r, const char **err_r);
+	    struct backend_answer *a);
 
 	/* Asynchronous lookups (all NULL for a synchronous backend).
 	 *
@@ -93,7 +115,7 @@ struct backend_ops {
 	 * none), and dispatch() collects whatever finished or timed out,
 	 * calling done() once per finished token. */
 	enum backend_result (*start)(void *ctx, const struct backend_query *q,
-	    unsigned token, char *ha1_r, const char **err_r);
+	    unsigned token, struct backend_answer *a);
 	unsigned (*max_inflight)(void *ctx);
 	int (*event_fd)(void *ctx);
 	int (*next_timeout_ms)(void *ctx);

@@ -85,6 +85,7 @@ struct loop {
 	unsigned nslots;
 	unsigned inflight;
 	bool ordered_pending;		/* an ID-less lookup is in flight */
+	struct notes notes;		/* for answers given at once by start() */
 };
 
 static int
@@ -136,19 +137,45 @@ debug_verdict(const struct proto_request *req, const char *verdict,
 /* The one place a verdict becomes a reply line. */
 static void
 reply(struct obuf *out, const char *id, size_t id_len,
-    enum backend_result res, const char *ha1, const char *why)
+    enum backend_result res, const struct backend_answer *a)
 {
 	switch (res) {
 	case BACKEND_FOUND:
-		proto_reply_ok(out, id, id_len, ha1);
+		proto_reply_ok(out, id, id_len, a->ha1, a->notes);
 		break;
 	case BACKEND_NOT_FOUND:
 		proto_reply_err(out, id, id_len, "No such user");
 		break;
 	default:
-		proto_reply_bh(out, id, id_len, why != NULL ? why : "Lookup failed");
+		proto_reply_bh(out, id, id_len, a->err != NULL ? a->err :
+		    "Lookup failed");
 		break;
 	}
+}
+
+/* Annotations a store gave but the reply could not carry: one warning
+ * per reply, naming the user (never a value: it may be anything). */
+static void
+warn_dropped(const struct backend_query *q, const struct notes *nt)
+{
+	char u[128];
+
+	if (nt == NULL || (nt->dropped_bad == 0 && nt->dropped_limit == 0))
+		return;
+	log_warn("user \"%s\": %u annotations dropped (%u with a line break, a NUL or a key Squid does not take; %u past the limit of %d pairs or %d bytes)",
+	    log_sanitize(q->user, q->user_len, u, sizeof(u)),
+	    nt->dropped_bad + nt->dropped_limit, nt->dropped_bad,
+	    nt->dropped_limit, NOTES_MAX, NOTES_BYTES_MAX);
+}
+
+/* A fresh answer for one lookup, with the loop's list of annotations. */
+static void
+answer_start(struct backend_answer *a, struct notes *nt)
+{
+	a->ha1[0] = '\0';
+	a->err = NULL;
+	notes_reset(nt);
+	a->notes = nt;
 }
 
 static const char *
@@ -190,24 +217,27 @@ loop_handle_line(const struct backend_ops *ops, void *ctx,
     const struct loop_config *cfg, const char *line, size_t len,
     struct obuf *out)
 {
+	static struct notes notes;	/* reused: no allocation per lookup */
 	struct proto_request req;
 	struct backend_query q;
-	char ha1[DIGEST_HEX_MAX + 1] = "";
-	const char *why = NULL;
+	struct backend_answer a;
 	enum backend_result res;
 
 	if (!prepare(cfg, line, len, &req, &q, out))
 		return;
-	res = ops->lookup(ctx, &q, ha1, &why);
-	debug_verdict(&req, verdict_name(res), res == BACKEND_FAIL ? why : NULL);
-	reply(out, req.id, req.id_len, res, ha1, why);
-	secret_wipe(ha1, sizeof(ha1));
+	answer_start(&a, &notes);
+	res = ops->lookup(ctx, &q, &a);
+	debug_verdict(&req, verdict_name(res), res == BACKEND_FAIL ? a.err : NULL);
+	if (res == BACKEND_FOUND)
+		warn_dropped(&q, a.notes);
+	reply(out, req.id, req.id_len, res, &a);
+	secret_wipe(a.ha1, sizeof(a.ha1));
 }
 
 /* An asynchronous lookup finished: reply, free its slot. */
 static void
 async_done(void *loopp, unsigned token, enum backend_result res,
-    const char *ha1, const char *why)
+    struct backend_answer *a)
 {
 	struct loop *l = loopp;
 	struct slot *s;
@@ -220,9 +250,9 @@ async_done(void *loopp, unsigned token, enum backend_result res,
 	if (log_debug_enabled())
 		log_debug("lookup %u%s%.*s: %s%s%s", token, s->id_len ? " id " : "",
 		    (int)s->id_len, s->id, verdict_name(res),
-		    res == BACKEND_FAIL && why ? ": " : "",
-		    res == BACKEND_FAIL && why ? why : "");
-	reply(&l->out, s->id, s->id_len, res, ha1, why);
+		    res == BACKEND_FAIL && a->err ? ": " : "",
+		    res == BACKEND_FAIL && a->err ? a->err : "");
+	reply(&l->out, s->id, s->id_len, res, a);
 	if (s->ordered)
 		l->ordered_pending = false;
 	s->used = false;
@@ -234,8 +264,7 @@ async_line(struct loop *l, const char *line, size_t len)
 {
 	struct proto_request req;
 	struct backend_query q;
-	char ha1[DIGEST_HEX_MAX + 1] = "";
-	const char *why = NULL;
+	struct backend_answer a;
 	enum backend_result res;
 	unsigned t;
 
@@ -247,11 +276,14 @@ async_line(struct loop *l, const char *line, size_t len)
 		proto_reply_bh(&l->out, req.id, req.id_len, "Too many lookups");
 		return;
 	}
-	res = l->ops->start(l->ctx, &q, t, ha1, &why);
+	answer_start(&a, &l->notes);
+	res = l->ops->start(l->ctx, &q, t, &a);
 	if (res != BACKEND_PENDING) {
-		debug_verdict(&req, verdict_name(res), res == BACKEND_FAIL ? why : NULL);
-		reply(&l->out, req.id, req.id_len, res, ha1, why);
-		secret_wipe(ha1, sizeof(ha1));
+		debug_verdict(&req, verdict_name(res), res == BACKEND_FAIL ? a.err : NULL);
+		if (res == BACKEND_FOUND)
+			warn_dropped(&q, a.notes);
+		reply(&l->out, req.id, req.id_len, res, &a);
+		secret_wipe(a.ha1, sizeof(a.ha1));
 		return;
 	}
 	debug_verdict(&req, "pending", NULL);
@@ -448,6 +480,7 @@ signals:
 		rc = -1;
 done:
 	obuf_free(&l.out);
+	notes_free(&l.notes);
 	free(l.slots);
 	free(buf);
 	return reader_gone ? 0 : rc;

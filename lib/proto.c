@@ -123,12 +123,15 @@ put_id(struct obuf *b, const char *id, size_t id_len)
 
 void
 proto_reply_ok(struct obuf *b, const char *id, size_t id_len,
-    const char *ha1_hex)
+    const char *ha1_hex, const struct notes *notes)
 {
 	put_id(b, id, id_len);
 	obuf_append(b, "OK ha1=\"", 8);
 	obuf_append(b, ha1_hex, strlen(ha1_hex));
-	obuf_append(b, "\"\n", 2);
+	obuf_append(b, "\"", 1);
+	if (notes != NULL && notes->buf.len > 0)
+		obuf_append(b, notes->buf.p, notes->buf.len);
+	obuf_append(b, "\n", 1);
 }
 
 /* Append a message value: Squid reads it as a quoted string, so '"' and

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "notes.h"
 #include "obuf.h"
 
 /* Longest request line accepted, LF excluded.  Squid sends at most 8191
@@ -47,10 +48,10 @@ int proto_parse(const char *line, size_t len, struct proto_request *req_r,
 size_t proto_peek_id(const char *line, size_t len);
 
 /* Append one reply line.  id may be NULL (no channel ID).  ha1_hex is a
- * lowercase hex string.  Messages are made safe: '"', '\\' and control
+ * lowercase hex string; notes (may be NULL) are written after it.  Messages are made safe: '"', '\\' and control
  * bytes never reach the output. */
 void proto_reply_ok(struct obuf *b, const char *id, size_t id_len,
-    const char *ha1_hex);
+    const char *ha1_hex, const struct notes *notes);
 void proto_reply_err(struct obuf *b, const char *id, size_t id_len,
     const char *message);
 void proto_reply_bh(struct obuf *b, const char *id, size_t id_len,

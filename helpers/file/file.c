@@ -48,14 +48,31 @@ struct file_ctx {
 	long long incomplete_since_ns;	/* first seen without final LF */
 };
 
-static bool opt_ha1;
+/* The options. */
+struct file_conf {
+	bool ha1_mode;		/* -c: the last field is an HA1 */
+};
+
+static void *
+file_conf_new(void)
+{
+	return xcalloc(1, sizeof(struct file_conf));
+}
+
+static void
+file_conf_free(void *conf)
+{
+	free(conf);
+}
 
 static int
-file_option(int opt, const char *arg, const char **err_r)
+file_option(void *conf, int opt, const char *arg, const char **err_r)
 {
+	struct file_conf *c = conf;
+
 	(void)arg;
 	if (opt == 'c') {
-		opt_ha1 = true;
+		c->ha1_mode = true;
 		return 0;
 	}
 	*err_r = "unknown option";
@@ -70,8 +87,10 @@ log_loaded(const char *what, const char *path, const struct htdigest_stats *s)
 }
 
 static int
-file_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
+file_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
+    size_t errlen)
 {
+	const struct file_conf *c = conf;
 	struct file_ctx *f;
 	struct htdigest_stats stats;
 	struct stat st;
@@ -83,7 +102,7 @@ file_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 	}
 	f = xcalloc(1, sizeof(*f));
 	f->path = xstrdup(argv[0]);
-	f->ha1_mode = opt_ha1;
+	f->ha1_mode = c->ha1_mode;
 	if (htdigest_load(f->path, f->ha1_mode, &f->table, &stats, &st,
 	    err_r, errlen) < 0) {
 		free(f->path);
@@ -187,8 +206,7 @@ file_tick(void *ctx, bool force)
 }
 
 static enum backend_result
-file_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
-    const char **err_r)
+file_lookup(void *ctx, const struct backend_query *q, struct backend_answer *a)
 {
 	struct file_ctx *f = ctx;
 	struct htdigest_value v;
@@ -201,13 +219,13 @@ file_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
 		/* A stored HA1 is MD5 (32 hex digits): no use for another alg. */
 		if (!digest_is_hex(q->alg, v.p, v.n))
 			return BACKEND_NOT_FOUND;
-		digest_hex_lower(v.p, v.n, ha1_r);
+		digest_hex_lower(v.p, v.n, a->ha1);
 		return BACKEND_FOUND;
 	}
 	if (digest_ha1(q->alg, (struct dstr){ q->user, q->user_len },
 	    (struct dstr){ q->realm, q->realm_len }, (struct dstr){ v.p, v.n },
-	    none, none, ha1_r) < 0) {
-		*err_r = "Hash computation failed";
+	    none, none, a->ha1) < 0) {
+		a->err = "Hash computation failed";
 		return BACKEND_FAIL;
 	}
 	return BACKEND_FOUND;
@@ -234,6 +252,8 @@ const struct backend_ops file_backend = {
 	    "                 not a plaintext password\n",
 	.shortopts = "c",
 	.longopts = NULL,
+	.conf_new = file_conf_new,
+	.conf_free = file_conf_free,
 	.option = file_option,
 	.init = file_init,
 	.tick = file_tick,

@@ -88,17 +88,34 @@ struct sqlite_ctx {
 	long long refused_wait_ns; /* time spent failing to open it */
 };
 
-static const char *opt_query;
+/* The options. */
+struct sqlite_conf {
+	const char *query;	/* -q, or NULL for the default schema */
+};
+
+static void *
+sqlite_conf_new(void)
+{
+	return xcalloc(1, sizeof(struct sqlite_conf));
+}
+
+static void
+sqlite_conf_free(void *conf)
+{
+	free(conf);
+}
 
 static int
-sqlite_option(int opt, const char *arg, const char **err_r)
+sqlite_option(void *conf, int opt, const char *arg, const char **err_r)
 {
+	struct sqlite_conf *c = conf;
+
 	if (opt == 'q') {
 		if (*arg == '\0') {
 			*err_r = "-q needs an SQL query";
 			return -1;
 		}
-		opt_query = arg;
+		c->query = arg;
 		return 0;
 	}
 	*err_r = "unknown option";
@@ -300,8 +317,10 @@ fail:
 }
 
 static int
-sqlite_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
+sqlite_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
+    size_t errlen)
 {
+	const struct sqlite_conf *c = conf;
 	struct sqlite_ctx *s;
 
 	if (argc != 1) {
@@ -316,7 +335,7 @@ sqlite_init(void **ctx_r, int argc, char **argv, char *err_r, size_t errlen)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(argv[0]);
-	s->query = opt_query;
+	s->query = c->query;
 	/* start-up waits long for a lock: failing here means exiting */
 	if (db_open(&s->cur, s->path, s->query, SQLITE_OPEN_BUSY_TIMEOUT_MS,
 	    err_r, errlen) < 0) {
@@ -386,8 +405,7 @@ sqlite_tick(void *ctx, bool force)
 }
 
 static enum backend_result
-sqlite_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
-    const char **err_r)
+sqlite_lookup(void *ctx, const struct backend_query *q, struct backend_answer *a)
 {
 	struct sqlite_ctx *s = ctx;
 	struct sqlite_db *d = &s->cur;
@@ -402,7 +420,7 @@ sqlite_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
 	    SQLITE_STATIC) != SQLITE_OK ||
 	    (d->idx_realm > 0 && sqlite3_bind_text(d->stmt, d->idx_realm,
 	    q->realm, (int)q->realm_len, SQLITE_STATIC) != SQLITE_OK)) {
-		*err_r = "Database error";
+		a->err = "Database error";
 		return BACKEND_FAIL;
 	}
 	rc = sqlite3_step(d->stmt);
@@ -415,10 +433,10 @@ sqlite_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
 			if (!d->busy_in_burst)
 				sqlite3_busy_timeout(d->db, 0);
 			d->busy_in_burst = true;
-			*err_r = "Database is locked";
+			a->err = "Database is locked";
 		} else {
 			log_error("%s: lookup failed: %s", s->path, sqlite3_errmsg(d->db));
-			*err_r = "Database error";
+			a->err = "Database error";
 		}
 		res = BACKEND_FAIL;
 		goto out;
@@ -436,18 +454,18 @@ sqlite_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
 			log_error("%s: a stored HA1 is not %zu hex digits; fix that row (logged once)",
 			    s->path, 2 * q->alg->len);
 		d->malformed_logged = true;
-		*err_r = "Stored HA1 is malformed";
+		a->err = "Stored HA1 is malformed";
 		res = BACKEND_FAIL;
 		goto out;
 	}
-	digest_hex_lower((const char *)ha1, (size_t)n, ha1_r);
+	digest_hex_lower((const char *)ha1, (size_t)n, a->ha1);
 	res = BACKEND_FOUND;
 	rc = sqlite3_step(d->stmt);
 	if (rc == SQLITE_ROW) {
 		/* more than one row: ambiguous, like LDAP's several entries */
 		log_error("%s: the query returned more than one row for one user; answering ERR",
 		    s->path);
-		secret_wipe(ha1_r, DIGEST_HEX_MAX + 1);
+		secret_wipe(a->ha1, sizeof(a->ha1));
 		res = BACKEND_NOT_FOUND;
 	}
 out:
@@ -494,6 +512,8 @@ const struct backend_ops sqlite_backend = {
 	    "                 digest_users table made by digest_passwd --init)\n",
 	.shortopts = "q:",
 	.longopts = NULL,
+	.conf_new = sqlite_conf_new,
+	.conf_free = sqlite_conf_free,
 	.option = sqlite_option,
 	.init = sqlite_init,
 	.tick = sqlite_tick,

@@ -19,16 +19,15 @@
 
 /* "known" is found, "broken" cannot be told, everything else is unknown. */
 static enum backend_result
-fake_lookup(void *ctx, const struct backend_query *q, char *ha1_r,
-    const char **err_r)
+fake_lookup(void *ctx, const struct backend_query *q, struct backend_answer *a)
 {
 	(void)ctx;
 	if (q->user_len == 5 && memcmp(q->user, "known", 5) == 0) {
-		strcpy(ha1_r, "0123456789abcdef0123456789abcdef");
+		strcpy(a->ha1, "0123456789abcdef0123456789abcdef");
 		return BACKEND_FOUND;
 	}
 	if (q->user_len == 6 && memcmp(q->user, "broken", 6) == 0) {
-		*err_r = "store \"down\"\nreally";
+		a->err = "store \"down\"\nreally";
 		return BACKEND_FAIL;
 	}
 	return BACKEND_NOT_FOUND;

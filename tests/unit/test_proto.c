@@ -64,8 +64,8 @@ replies(void)
 {
 	struct obuf b = { 0 };
 
-	proto_reply_ok(&b, NULL, 0, "939e7578ed9e3c518a452acee763bce9");
-	proto_reply_ok(&b, "18446744073709551615", 20, "939e7578ed9e3c518a452acee763bce9");
+	proto_reply_ok(&b, NULL, 0, "939e7578ed9e3c518a452acee763bce9", NULL);
+	proto_reply_ok(&b, "18446744073709551615", 20, "939e7578ed9e3c518a452acee763bce9", NULL);
 	proto_reply_err(&b, "7", 1, "No such user");
 	proto_reply_bh(&b, NULL, 0, "bad \"quote\"\r\nand\\slash\x01");
 	obuf_append(&b, "", 1);
