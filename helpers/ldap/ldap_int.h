@@ -1,0 +1,202 @@
+/* ldap_int.h - what the files of the LDAP store share.
+ *
+ *   ldap.c      the backend: start-up, shut-down, the hooks the loop calls
+ *   conf.c      the options
+ *   check.c     their checks at start-up
+ *   servers.c   the list of servers, one URI each
+ *   conn.c      the connection: its states, fail-over, the back-off
+ *   wlayer.c    the Sockbuf layers on the connection, the spin-wait
+ *   search.c    building and sending a user's search
+ *   judge.c     the verdict of a finished search
+ *   inflight.c  the table of lookups in flight: start, results, time-outs
+ *
+ * All state is in the configuration (struct lb_conf, from the options)
+ * and the context (struct lb_ctx, made by init): none at file scope.
+ */
+#ifndef DH_LDAP_INT_H
+#define DH_LDAP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LDAP_DEPRECATED 0
+#include <lber.h>
+#include <ldap.h>
+
+#include "backend.h"
+#include "clock.h"
+#include "digest.h"
+#include "obuf.h"
+
+/* Client-side limit for one search when -t is not given; with -t, the
+ * server's limit plus LB_SEARCH_GRACE_S, so the server's answer wins. */
+#define LB_DEFAULT_SEARCH_TIMEOUT_S 10
+#define LB_SEARCH_GRACE_S 2
+
+/* The options (-b, -F ...), with their defaults from lb_conf_new(). */
+struct lb_conf {
+	char *uris;		/* -H values, spaces between */
+	char *hosts;		/* -h values, spaces between */
+	int port;		/* -p, for hosts given without one */
+	const char *basedn;	/* -b */
+	const char *filter;	/* -F pattern */
+	const char *userattr;	/* -u */
+	const char *passattr;	/* -A */
+	const char *delim;	/* -l */
+	const char *realm;	/* -r */
+	bool ha1;		/* -e */
+	int scope;		/* -s */
+	const char *binddn;	/* -D */
+	char *secret;		/* -w / -W, wiped by lb_conf_free */
+	bool tls;		/* -Z */
+	int connect_timeout;	/* -c seconds */
+	int timelimit;		/* -t seconds, 0 none */
+	int deref;		/* -a */
+	int version;		/* -v */
+	bool no_referrals;	/* -R */
+	bool strip_domain;	/* -S */
+	unsigned inflight;	/* -j */
+	char err[1024];		/* why -W failed: option()'s message */
+};
+
+/* The connection's states.  Only READY and BROKEN have a connection (ld);
+ * CONNECTING has one while a server is being tried.
+ *
+ *   DISCONNECTED, or WAIT_RETRY once retry_at_ms has come -> CONNECTING
+ *   CONNECTING -> READY (a server bound) or WAIT_RETRY (none did)
+ *   READY      -> BROKEN (a write failed), WAIT_RETRY (lost or hung)
+ *   BROKEN     -> WAIT_RETRY (at the next dispatch)
+ */
+enum lb_conn_state {
+	LB_CONN_DISCONNECTED,	/* not tried yet (start-up) */
+	LB_CONN_CONNECTING,	/* one attempt going down the server list */
+	LB_CONN_READY,		/* bound: searches go out on ld */
+	LB_CONN_BROKEN,		/* held searches could not be written: ld is
+				 * dropped at the next dispatch */
+	LB_CONN_WAIT_RETRY,	/* dropped or unreachable: the next attempt not
+				 * before retry_at_ms */
+};
+
+struct lb_conn {
+	enum lb_conn_state state;
+	LDAP *ld;
+	unsigned gen;		/* bumped whenever ld is dropped: message ids
+				 * of an old connection never match new ones */
+	unsigned cur;		/* the server in use, or the first to try next */
+	int last_ok;		/* the last one connected to, -1: none yet */
+	long long heard_ms;	/* the server last answered (or was connected) */
+	long long retry_at_ms;	/* WAIT_RETRY: no attempt before this */
+	int backoff_ms;		/* 0: the last connection was fine */
+	bool outage_logged;	/* an attempt failed since the last success */
+	const char *down_why;	/* BH message while no server can be used */
+};
+
+/* Our write layer on the connection's Sockbuf (wlayer.c). */
+struct lb_wlayer {
+	Sockbuf_IO io;		/* its functions, for liblber */
+	Sockbuf *sb;		/* the connection's, NULL when not tuned */
+	Sockbuf_IO_Desc *desc;	/* the layer on it, NULL: none */
+	bool hold;		/* writes may wait in buf (ldap_search_ext) */
+	struct obuf buf;	/* searches not yet written to the socket */
+};
+
+/* A lookup's slot in the table of lookups in flight. */
+enum lb_search_state {
+	LB_SEARCH_FREE,
+	LB_SEARCH_SENT,		/* sent on connection gen */
+	LB_SEARCH_RESENT,	/* sent again after its connection was lost:
+				 * never a third time */
+};
+
+struct lb_search {
+	enum lb_search_state state;
+	int msgid;
+	unsigned gen;		/* the connection it was sent on */
+	unsigned token;
+	long long deadline_ms;
+	char *user;		/* copies: the request line is gone by then */
+	size_t user_len;	/* the name as sent: the HA1 is computed with it */
+	size_t search_off;	/* the name searched for: user + search_off (-S) */
+	char *realm;
+	size_t realm_len;
+	const struct digest_alg *alg;
+};
+
+struct lb_ctx {
+	const struct lb_conf *c;
+	char **uri;		/* the servers, in the order they are tried */
+	unsigned nuri;
+	struct lb_conn conn;
+	struct lb_wlayer wl;
+	struct lb_search *s;	/* the table of lookups in flight (-j slots) */
+	unsigned ns;
+	char **attrs;		/* requested: -A, then the exact-match ones */
+	size_t nexact;		/* attributes that must equal the user name */
+	struct obuf scratch;	/* base and filter being built */
+	int last_err;		/* last search error logged, and when */
+	long long last_err_ms;
+	bool nobase_logged;
+};
+
+static inline long long
+lb_now_us(void)
+{
+	return clock_now_ns() / 1000;
+}
+
+static inline long long
+lb_now_ms(void)
+{
+	return lb_now_us() / 1000;
+}
+
+/* conf.c */
+void *lb_conf_new(void);
+void lb_conf_free(void *conf);
+int lb_option(void *conf, int opt, const char *arg, const char **err_r);
+
+/* check.c: 0, or -1 with the start-up error in err_r. */
+int lb_conf_check(const struct lb_conf *c, char *err_r, size_t errlen);
+
+/* servers.c: the servers from -H, -h and the arguments; NULL after an
+ * error (in err_r). */
+char **lb_servers(const struct lb_conf *c, int argc, char **argv,
+    unsigned *n_r, char *err_r, size_t errlen);
+void lb_servers_free(char **uri, unsigned n);
+
+/* conn.c */
+bool lb_connected(const struct lb_ctx *x);	/* READY or BROKEN */
+bool lb_conn_ensure(struct lb_ctx *x);	/* connected, or connect now */
+void lb_conn_broken(struct lb_ctx *x);	/* a write failed */
+void lb_conn_lost(struct lb_ctx *x, int rc);	/* same server next */
+void lb_conn_hung(struct lb_ctx *x, int secs);	/* the next server next */
+void lb_conn_close(struct lb_ctx *x);	/* the caller sets the state */
+
+/* wlayer.c */
+void lb_wlayer_init(struct lb_ctx *x);
+void lb_wlayer_add(struct lb_ctx *x);
+void lb_wlayer_gone(struct lb_ctx *x);
+int lb_wlayer_flush(struct lb_ctx *x);
+bool lb_wlayer_maybe_buffered(const struct lb_ctx *x);
+void lb_spin_for_reply(struct lb_ctx *x, int fd);
+
+/* search.c */
+void lb_search_attrs(struct lb_ctx *x);
+void lb_search_attrs_free(struct lb_ctx *x);
+int lb_search_wait_s(const struct lb_ctx *x);
+int lb_search_send(struct lb_ctx *x, struct lb_search *s, const char **err_r);
+
+/* judge.c */
+enum backend_result lb_judge(struct lb_ctx *x, const struct lb_search *s,
+    LDAPMessage *res, struct backend_answer *a);
+
+/* inflight.c; lb_on_current: s was sent on the connection now open */
+bool lb_on_current(const struct lb_ctx *x, const struct lb_search *s);
+unsigned lb_count_current(const struct lb_ctx *x);
+void lb_table_free(struct lb_ctx *x);
+enum backend_result lb_start(void *ctx, const struct backend_query *q,
+    unsigned token, struct backend_answer *a);
+void lb_dispatch(void *ctx, backend_done_fn *done, void *loop);
+int lb_next_timeout(void *ctx);
+
+#endif
