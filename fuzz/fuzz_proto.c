@@ -1,5 +1,5 @@
 /* fuzz_proto.c - the request-line parser: never crash, never point
- * outside the line, and a parsed request obeys the rules of SPEC 3. */
+ * outside the line, and a parsed request obeys the rules of doc/protocol.md. */
 #include "config.h"
 
 #include <stdint.h>

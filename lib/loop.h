@@ -4,9 +4,9 @@
  * in an output buffer and written whole; the buffer is flushed before the
  * loop blocks on input, so a lone request is answered at once while a
  * burst is answered in few writes.  Every request line gets exactly one
- * reply.  Lookups run one at a time, answered in order; a backend that can
- * keep lookups in flight will get a submit/complete pair here, and replies
- * carrying channel IDs may then leave out of order.
+ * reply.  A synchronous backend answers each line in turn; an
+ * asynchronous one (start/dispatch) keeps lookups in flight, and replies
+ * carrying channel IDs may then leave out of order (doc/protocol.md).
  */
 #ifndef DH_LOOP_H
 #define DH_LOOP_H

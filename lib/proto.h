@@ -1,4 +1,4 @@
-/* proto.h - the Squid digest helper line protocol (SPEC section 3).
+/* proto.h - the Squid digest helper line protocol (doc/protocol.md).
  *
  * Request:  [CHANNEL-ID SP] "USER":"REALM" [SP KEY-EXTRAS]
  * Replies:  [CHANNEL-ID SP] OK ha1="<hex>" | ERR message="..." | BH message="..."

@@ -1,4 +1,4 @@
-/* file.c - the password-file store behind digest_file_auth (SPEC section 4).
+/* file.c - the password-file store behind digest_file_auth (digest_file_auth(8)).
  *
  * The whole file is read into one hash table.  Before each batch of
  * requests the loop calls file_tick(), which looks at the file at most once

@@ -1,4 +1,4 @@
-/* sqlite.c - the SQLite store behind digest_sqlite_auth (SPEC section 5).
+/* sqlite.c - the SQLite store behind digest_sqlite_auth (digest_sqlite_auth(8)).
  *
  * The database is opened read-only and the lookup statement prepared once;
  * each lookup binds :user and :realm.  Before each batch of requests the

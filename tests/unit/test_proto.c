@@ -1,4 +1,4 @@
-/* test_proto.c - the request-line parser and reply writer (SPEC section 3). */
+/* test_proto.c - the request-line parser and reply writer (doc/protocol.md). */
 #include "config.h"
 
 #include <stdlib.h>
