@@ -191,6 +191,7 @@ groupfile_parse(char *buf, size_t len, const char *name,
 		    ps.warnings - GROUPFILE_MAX_WARNINGS);
 	sort_members(t);
 	st->memberships = t->n;
+	st->complete = len == 0 || buf[len - 1] == '\n';
 	return t;
 }
 

@@ -21,6 +21,7 @@ struct groupfile_stats {
 	size_t groups;		/* lines naming a group */
 	size_t memberships;	/* (user, group) pairs, repeats counted once */
 	size_t skipped;		/* lines that did not parse (warned) */
+	bool complete;		/* empty, or the last line ends with LF */
 };
 
 /* Read path (a regular file, opened as lib/safefile.h describes) into a

@@ -1,15 +1,17 @@
-/* file.c - the password-file store behind digest_file_auth (digest_file_auth(8)).
+/* file.c - the password-file store behind digest_file_auth
+ * (digest_file_auth(8)).
  *
- * The whole file is read into one hash table.  Before each batch of
- * requests the loop calls file_tick(), which looks at the file at most once
- * a second (stat: device, inode, size, mtime, ctime).  A change is parsed
- * into a new table and swapped in only when the file was read whole and
- * ends with a newline; otherwise the last good table keeps serving and the
- * problem is logged once.
+ * The whole file is read into one hash table (lib/htdigest.h).  Before
+ * each batch of requests the loop calls file_tick(), and the file is
+ * reloaded by the rules of lib/reload.h: looked at at most once a second,
+ * a change swapped in only when it was read whole, the last good table
+ * serving otherwise.  With --group-file, each OK reply also carries the
+ * user's groups (groups.c).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,38 +21,33 @@
 #include "backend.h"
 #include "clock.h"
 #include "digest.h"
-#include "fileid.h"
+#include "file.h"
 #include "htdigest.h"
 #include "log.h"
+#include "reload.h"
 #include "secret.h"
 
-/* How often the file is looked at: Squid's helpers stat on every request;
- * once a second is as fresh as an admin can tell, and costs nothing. */
-#define FILE_CHECK_INTERVAL_NS 1000000000LL
+enum { OPT_GROUP_FILE = 0x200 };
 
-/* A file whose last line has no newline, or an empty file replacing a
- * table with entries, is taken to be still being written.  If it stays exactly so for this long, nobody is writing it:
- * it is loaded anyway (an editor that drops the final newline). */
-#define FILE_SETTLE_SECONDS 5
-
+/* The options. */
+struct file_conf {
+	bool ha1_mode;			/* -c: the last field is an HA1 */
+	const char *group_file;		/* --group-file */
+};
 
 struct file_ctx {
 	char *path;
 	bool ha1_mode;
-	struct htdigest_table *table;
-	struct file_id loaded;		/* the file behind table */
-	long long last_check_ns;
-
-	/* The last state we refused, so it is logged once, not per check. */
-	bool refused_valid;
-	struct file_id refused;
-	int refused_errno;		/* stat failure, 0 if the file existed */
-	long long incomplete_since_ns;	/* first seen without final LF */
+	struct htdigest_table *table;	/* serving */
+	struct htdigest_table *fresh;	/* loaded, not serving yet */
+	struct htdigest_stats fresh_stats;
+	struct reload watch;
+	struct file_groups groups;
 };
 
-/* The options. */
-struct file_conf {
-	bool ha1_mode;		/* -c: the last field is an HA1 */
+static const struct option file_longopts[] = {
+	{ "group-file", required_argument, NULL, OPT_GROUP_FILE },
+	{ NULL, 0, NULL, 0 },
 };
 
 static void *
@@ -70,13 +67,17 @@ file_option(void *conf, int opt, const char *arg, const char **err_r)
 {
 	struct file_conf *c = conf;
 
-	(void)arg;
-	if (opt == 'c') {
+	switch (opt) {
+	case 'c':
 		c->ha1_mode = true;
 		return 0;
+	case OPT_GROUP_FILE:
+		c->group_file = arg;
+		return 0;
+	default:
+		*err_r = "unknown option";
+		return -1;
 	}
-	*err_r = "unknown option";
-	return -1;
 }
 
 static void
@@ -86,13 +87,65 @@ log_loaded(const char *what, const char *path, const struct htdigest_stats *s)
 	    s->lines, s->skipped ? " (some lines ignored, see above)" : "");
 }
 
+/* --- reloading (lib/reload.h) ------------------------------------------ */
+
+static int
+table_load(void *ctx, const char *path, struct stat *st_r, bool *complete_r,
+    char *err, size_t errlen)
+{
+	struct file_ctx *f = ctx;
+
+	if (htdigest_load(path, f->ha1_mode, &f->fresh, &f->fresh_stats, st_r,
+	    err, errlen) < 0)
+		return -1;
+	*complete_r = f->fresh_stats.complete;
+	return 0;
+}
+
+static void
+table_commit(void *ctx)
+{
+	struct file_ctx *f = ctx;
+
+	htdigest_free(&f->table);
+	f->table = f->fresh;
+	f->fresh = NULL;
+	log_loaded("reloaded", f->path, &f->fresh_stats);
+}
+
+static void
+table_discard(void *ctx)
+{
+	struct file_ctx *f = ctx;
+
+	htdigest_free(&f->fresh);
+}
+
+static size_t
+table_count(void *ctx)
+{
+	const struct file_ctx *f = ctx;
+
+	return htdigest_count(f->table);
+}
+
+static const struct reload_ops table_reload = {
+	.load = table_load,
+	.commit = table_commit,
+	.discard = table_discard,
+	.count = table_count,
+	.noun = "entries",
+};
+
+/* --- the backend --------------------------------------------------------- */
+
 static int
 file_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
     size_t errlen)
 {
 	const struct file_conf *c = conf;
-	struct file_ctx *f;
 	struct htdigest_stats stats;
+	struct file_ctx *f;
 	struct stat st;
 
 	if (argc != 1) {
@@ -104,7 +157,9 @@ file_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
 	f->path = xstrdup(argv[0]);
 	f->ha1_mode = c->ha1_mode;
 	if (htdigest_load(f->path, f->ha1_mode, &f->table, &stats, &st,
-	    err_r, errlen) < 0) {
+	    err_r, errlen) < 0 || (c->group_file != NULL &&
+	    file_groups_init(&f->groups, c->group_file, err_r, errlen) < 0)) {
+		htdigest_free(&f->table);
 		free(f->path);
 		free(f);
 		return -1;
@@ -113,96 +168,44 @@ file_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
 		log_warn("%s: last line has no newline; loaded anyway", f->path);
 	if (stats.entries == 0)
 		log_warn("%s: no usable entries; every lookup will answer ERR", f->path);
-	file_id_of(&st, &f->loaded);
-	f->last_check_ns = clock_coarse_ns();
+	reload_init(&f->watch, f->path, &st, clock_coarse_ns());
 	log_debug("loaded %s: %zu entries from %zu lines", f->path,
 	    stats.entries, stats.lines);
 	*ctx_r = f;
 	return 0;
 }
 
-/* Remember a refused state; true when it is new (and so worth a log). */
-static bool
-refuse(struct file_ctx *f, const struct file_id *id, int err)
-{
-	bool fresh = !f->refused_valid || f->refused_errno != err ||
-	    (id != NULL && !file_id_equal(&f->refused, id));
-
-	f->refused_valid = true;
-	f->refused_errno = err;
-	if (id != NULL)
-		f->refused = *id;
-	else
-		memset(&f->refused, 0, sizeof(f->refused));
-	return fresh;
-}
-
 static void
 file_tick(void *ctx, bool force)
 {
 	struct file_ctx *f = ctx;
-	struct htdigest_table *t = NULL;
-	struct htdigest_stats stats;
-	struct file_id id;
-	struct stat st;
-	char err[512];
 	long long now = clock_coarse_ns();
-	bool empty;
 
-	if (!force && now - f->last_check_ns < FILE_CHECK_INTERVAL_NS)
-		return;
-	f->last_check_ns = now;
+	reload_tick(&f->watch, &table_reload, f, force, now);
+	file_groups_tick(&f->groups, force, now);
+}
 
-	if (stat(f->path, &st) < 0) {
-		if (refuse(f, NULL, errno))
-			log_error("cannot stat %s: %s; still serving the %zu entries loaded before",
-			    f->path, strerror(errno), htdigest_count(f->table));
-		return;
-	}
-	file_id_of(&st, &id);
-	if (file_id_equal(&id, &f->loaded)) {
-		f->refused_valid = false;
-		return;
-	}
-	if (f->refused_valid && f->refused_errno == 0 && file_id_equal(&id, &f->refused) &&
-	    (f->incomplete_since_ns == 0 ||
-	    now - f->incomplete_since_ns < FILE_SETTLE_SECONDS * 1000000000LL))
-		return;		/* the same refused file: nothing new */
+/* The HA1 of the entry found, for the query's algorithm. */
+static enum backend_result
+entry_ha1(const struct backend_query *q, const struct htdigest_value *v,
+    struct backend_answer *a)
+{
+	static const struct dstr none = { NULL, 0 };
 
-	if (htdigest_load(f->path, f->ha1_mode, &t, &stats, &st, err, sizeof(err)) < 0) {
-		if (refuse(f, &id, errno ? errno : EIO))
-			log_error("%s; still serving the %zu entries loaded before",
-			    err, htdigest_count(f->table));
-		return;
+	if (v->kind == HTDIGEST_HA1) {
+		/* A stored HA1 is MD5 (32 hex digits): no use for another alg. */
+		if (!digest_is_hex(q->alg, v->p, v->n))
+			return BACKEND_NOT_FOUND;
+		digest_hex_lower(v->p, v->n, a->ha1);
+		return BACKEND_FOUND;
 	}
-	file_id_of(&st, &id);
-	/* An empty file where there were entries is, most likely, one caught
-	 * between the truncate and the write of an in-place rewrite: it is
-	 * handled like a last line without its newline. */
-	empty = st.st_size == 0 && htdigest_count(f->table) > 0;
-	if (!stats.complete || empty) {
-		if (f->incomplete_since_ns == 0 || !file_id_equal(&id, &f->refused)) {
-			f->incomplete_since_ns = now;
-			if (refuse(f, &id, 0))
-				log_warn("%s: %s (still being written?); still serving the %zu entries loaded before",
-				    f->path, empty ? "now empty" : "last line has no newline",
-				    htdigest_count(f->table));
-			htdigest_free(&t);
-			return;
-		}
-		if (now - f->incomplete_since_ns < FILE_SETTLE_SECONDS * 1000000000LL) {
-			htdigest_free(&t);
-			return;
-		}
-		log_warn("%s: unchanged for %d s %s; loading it", f->path,
-		    FILE_SETTLE_SECONDS, empty ? "and empty" : "without a final newline");
+	if (digest_ha1(q->alg, (struct dstr){ q->user, q->user_len },
+	    (struct dstr){ q->realm, q->realm_len }, (struct dstr){ v->p, v->n },
+	    none, none, a->ha1) < 0) {
+		a->err = "Hash computation failed";
+		return BACKEND_FAIL;
 	}
-	htdigest_free(&f->table);
-	f->table = t;
-	f->loaded = id;
-	f->refused_valid = false;
-	f->incomplete_since_ns = 0;
-	log_loaded("reloaded", f->path, &stats);
+	return BACKEND_FOUND;
 }
 
 static enum backend_result
@@ -210,25 +213,15 @@ file_lookup(void *ctx, const struct backend_query *q, struct backend_answer *a)
 {
 	struct file_ctx *f = ctx;
 	struct htdigest_value v;
-	static const struct dstr none = { NULL, 0 };
+	enum backend_result res;
 
 	if (!htdigest_lookup(f->table, q->user, q->user_len, q->realm,
 	    q->realm_len, &v))
 		return BACKEND_NOT_FOUND;
-	if (v.kind == HTDIGEST_HA1) {
-		/* A stored HA1 is MD5 (32 hex digits): no use for another alg. */
-		if (!digest_is_hex(q->alg, v.p, v.n))
-			return BACKEND_NOT_FOUND;
-		digest_hex_lower(v.p, v.n, a->ha1);
-		return BACKEND_FOUND;
-	}
-	if (digest_ha1(q->alg, (struct dstr){ q->user, q->user_len },
-	    (struct dstr){ q->realm, q->realm_len }, (struct dstr){ v.p, v.n },
-	    none, none, a->ha1) < 0) {
-		a->err = "Hash computation failed";
-		return BACKEND_FAIL;
-	}
-	return BACKEND_FOUND;
+	res = entry_ha1(q, &v, a);
+	if (res == BACKEND_FOUND)
+		file_groups_add(&f->groups, q->user, q->user_len, a);
+	return res;
 }
 
 static void
@@ -239,6 +232,8 @@ file_fini(void **ctx)
 	if (f == NULL)
 		return;
 	htdigest_free(&f->table);
+	htdigest_free(&f->fresh);
+	file_groups_fini(&f->groups);
 	free(f->path);
 	free(f);
 	*ctx = NULL;
@@ -246,12 +241,15 @@ file_fini(void **ctx)
 
 const struct backend_ops file_backend = {
 	.name = "file",
-	.usage = "[options] [-c] FILE",
+	.usage = "[options] [-c] [--group-file GROUPFILE] FILE",
 	.options_help =
 	    "  -c             the last field of each line is an HA1 (htdigest format),\n"
-	    "                 not a plaintext password\n",
+	    "                 not a plaintext password\n"
+	    "  --group-file GROUPFILE\n"
+	    "                 Apache-format group file (group: user1 user2 ...); each\n"
+	    "                 OK reply carries the user's groups as group=\"...\"\n",
 	.shortopts = "c",
-	.longopts = NULL,
+	.longopts = file_longopts,
 	.conf_new = file_conf_new,
 	.conf_free = file_conf_free,
 	.option = file_option,
