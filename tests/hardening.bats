@@ -328,7 +328,8 @@ ask_alice() {
 	(ulimit -c unlimited; exec setpriv --reuid=nobody --regid=nogroup --clear-groups "$DFA" -c "$PW" <"$W/in" >/dev/null 2>&1) &
 	HELPER_PID=$!
 	wait_for 5 grep -q '^Name:.*digest_file' "/proc/$HELPER_PID/status"
-	grep -E '^Max core file size +0 +0 ' "/proc/$HELPER_PID/limits"
+	# main() turns them off first thing; a sanitizer's start-up comes before
+	wait_for 5 grep -qE '^Max core file size +0 +0 ' "/proc/$HELPER_PID/limits"
 	# a dumpable process of nobody's has its /proc files owned by nobody
 	[ "$(stat -c %U "/proc/$HELPER_PID/status")" = root ]
 	kill -QUIT "$HELPER_PID"
@@ -339,5 +340,6 @@ ask_alice() {
 	(ulimit -c unlimited; exec "$DPW" -i "$PW" R bob <"$W/in" 2>/dev/null) &
 	HELPER_PID=$!
 	wait_for 5 grep -q '^Name:.*digest_passwd' "/proc/$HELPER_PID/status"
-	grep -E '^Max core file size +0 +0 ' "/proc/$HELPER_PID/limits"
+	# main() turns them off first thing; a sanitizer's start-up comes before
+	wait_for 5 grep -qE '^Max core file size +0 +0 ' "/proc/$HELPER_PID/limits"
 }
