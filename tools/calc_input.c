@@ -9,23 +9,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "calc.h"
 #include "log.h"
 #include "nonce.h"
+#include "pwread.h"
 #include "safefile.h"
 #include "secret.h"
 
-/* What read_stdin_line() found. */
-enum stdin_line { LINE_OK, LINE_NONE, LINE_LONG, LINE_NUL };
-
-/* Why there is no password, by what read_stdin_line() found. */
+/* Why there is no password, by what read_stdin_line() found.  A read
+ * error gets the message of an input without a line. */
 static const char *const password_errs[] = {
-	[LINE_NONE] = "no password on standard input (give it as one line)",
-	[LINE_LONG] = "the password line is too long",
-	[LINE_NUL] = "the password holds a NUL byte",
+	[PWREAD_NONE] = "no password on standard input (give it as one line)",
+	[PWREAD_LONG] = "the password line is too long",
+	[PWREAD_NUL] = "the password holds a NUL byte",
+	[PWREAD_ERROR] = "no password on standard input (give it as one line)",
 };
 
 /* n, less one for a CR that ends the n bytes at p. */
@@ -35,80 +34,23 @@ without_cr(const char *p, size_t n)
 	return n > 0 && p[n - 1] == '\r' ? n - 1 : n;
 }
 
-/* When standard input is a terminal: prompt on stderr, turn echo off and
- * return true with the settings to restore in old. */
-static bool
-echo_off(const char *prompt, struct termios *old)
-{
-	struct termios quiet;
-
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, old) != 0)
-		return false;
-	fputs(prompt, stderr);
-	fflush(stderr);
-	quiet = *old;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-	return true;
-}
-
-/* Read standard input up to a LF (dropped) or its end, keeping at most
- * cap - 1 bytes in buf, their number in *len_r.  One byte at a time:
- * nothing after the line is consumed, and no stdio buffer keeps a copy of
- * the secret.  Returns LINE_NONE when there was no byte at all, LINE_LONG
- * when the line did not fit, else LINE_OK. */
-static enum stdin_line
-read_line_bytes(char *buf, size_t cap, size_t *len_r)
-{
-	bool any = false, too_long = false;
-	size_t n = 0;
-	ssize_t r;
-	char c;
-
-	for (;;) {
-		r = read(STDIN_FILENO, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		any = true;
-		if (c == '\n')
-			break;
-		if (n + 1 >= cap)
-			too_long = true;
-		else
-			buf[n++] = c;
-	}
-	c = '\0';
-	*len_r = n;
-	if (!any)
-		return LINE_NONE;
-	return too_long ? LINE_LONG : LINE_OK;
-}
-
 /* Read one line from standard input into buf (cap bytes, NUL-terminated;
- * the LF and a CR before it are dropped), prompting with prompt and not
- * echoing on a terminal.  *len_r is 0, and buf wiped, unless LINE_OK. */
-static enum stdin_line
+ * the LF and a CR before it are dropped) with pwread_line().  When it is a
+ * terminal: prompted with prompt on stderr, not echoed, and the terminal
+ * restored even when a signal ends digest_calc meanwhile.  *len_r is 0,
+ * and buf wiped, unless PWREAD_OK. */
+static enum pwread_result
 read_stdin_line(char *buf, size_t cap, const char *prompt, size_t *len_r)
 {
-	struct termios old;
-	bool tty = echo_off(prompt, &old);
-	enum stdin_line rc = read_line_bytes(buf, cap, len_r);
-	size_t n = without_cr(buf, *len_r);
+	struct pwread_tty t;
+	enum pwread_result rc;
 
-	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	buf[n] = '\0';
-	if (rc == LINE_OK && memchr(buf, '\0', n) != NULL)
-		rc = LINE_NUL;
-	if (rc != LINE_OK) {
-		secret_wipe(buf, cap);
-		n = 0;
-	}
-	*len_r = n;
+	if (pwread_tty_begin(&t, STDIN_FILENO) == PWREAD_TTY_NONE)
+		return pwread_line(STDIN_FILENO, buf, cap, 0, len_r);
+	/* PWREAD_TTY_ECHO too: when echo cannot be turned off the line is
+	 * read all the same (digest_calc always did), then restored */
+	rc = pwread_tty_line(&t, prompt, buf, cap, 0, len_r);
+	pwread_tty_end(&t);
 	return rc;
 }
 
@@ -118,12 +60,12 @@ calc_ha1_from_password(const struct digest_alg *alg, struct dstr user,
 {
 	char *pw = xmalloc(CALC_PASSWORD_MAX + 1);
 	struct dstr parts[3];
-	enum stdin_line line;
+	enum pwread_result line;
 	size_t n;
 	int rc;
 
 	line = read_stdin_line(pw, CALC_PASSWORD_MAX + 1, "Password: ", &n);
-	if (line != LINE_OK) {
+	if (line != PWREAD_OK) {
 		secret_free(pw, CALC_PASSWORD_MAX + 1);
 		calc_die(code, "%s", password_errs[line]);
 	}
@@ -195,17 +137,18 @@ ha1_stdin_line(char *buf, char *msg, size_t msglen)
 	size_t n;
 
 	switch (read_stdin_line(buf, CALC_HA1_FILE_MAX, "HA1: ", &n)) {
-	case LINE_OK:
+	case PWREAD_OK:
 		return (ssize_t)n;
-	case LINE_NONE:
+	case PWREAD_NONE:
+	case PWREAD_ERROR:	/* as in password_errs */
 		snprintf(msg, msglen, "--ha1-file -: no HA1 on standard "
 		    "input (give it as one line)");
 		return -1;
-	case LINE_LONG:
+	case PWREAD_LONG:
 		snprintf(msg, msglen, "--ha1-file -: the line on standard "
 		    "input is too long for an HA1");
 		return -1;
-	case LINE_NUL:
+	case PWREAD_NUL:
 		break;
 	}
 	return 0;	/* not hex: the caller says so */

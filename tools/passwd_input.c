@@ -1,220 +1,131 @@
 /* passwd_input.c - passwords from the terminal or stdin; user and realm
  * checks; whole-file reads.
  *
- * A password lives in one malloc'd buffer of PASSWD_MAX_LEN bytes that is
+ * A password lives in one malloc'd buffer of PW_BUF_SIZE bytes that is
  * wiped before it is freed; it is hashed from its pieces (digest_ha1) and
- * never copied, printed or joined with anything.  The terminal is read
- * with echo off and restored on every exit path, signals included.
+ * never copied, printed or joined with anything.  It is read with
+ * lib/pwread: the terminal with echo off, restored on every exit path,
+ * signals included.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "digest.h"
 #include "log.h"
 #include "passwd.h"
+#include "pwread.h"
 #include "secret.h"
 
-enum line_result {
-	LINE_OK = 0,
-	LINE_EOF = -1,		/* end of input before any byte */
-	LINE_ERROR = -2,	/* read error, errno set */
-	LINE_TOO_LONG = -3,	/* the rest of the line was consumed */
-};
+/* A password of PASSWD_MAX_LEN bytes and pwread_line()'s NUL. */
+#define PW_BUF_SIZE (PASSWD_MAX_LEN + 1)
 
-struct tty {
-	int fd;
-	struct termios saved;
-	struct sigaction old[4];
-	struct sigaction old_tstp;
-};
+/* How the terminal is read: a CR is kept, as htdigest keeps it, and a NUL
+ * byte is judged by passwd_get_ha1() once both lines are in. */
+#define TTY_FLAGS (PWREAD_KEEP_CR | PWREAD_KEEP_NUL)
 
-static const int tty_signals[4] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
-
-/* For the signal handler: the terminal to restore before dying. */
-static volatile sig_atomic_t tty_restore_fd = -1;
-static struct termios tty_restore_state;
-
-static void
-tty_on_signal(int sig)
-{
-	if (tty_restore_fd >= 0)
-		(void)tcsetattr(tty_restore_fd, TCSAFLUSH, &tty_restore_state);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Read one line from fd into buf (cap bytes), without its LF. */
-static enum line_result
-read_line(int fd, char *buf, size_t cap, size_t *len_r)
-{
-	size_t n = 0;
-	bool too_long = false, any = false;
-	char c;
-
-	*len_r = 0;
-	for (;;) {
-		ssize_t r = read(fd, &c, 1);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return LINE_ERROR;
-		}
-		if (r == 0) {
-			if (!any)
-				return LINE_EOF;
-			break;
-		}
-		any = true;
-		if (c == '\n')
-			break;
-		if (n == cap)
-			too_long = true;
-		else
-			buf[n++] = c;
-	}
-	c = '\0';
-	if (too_long) {
-		secret_wipe(buf, cap);
-		return LINE_TOO_LONG;
-	}
-	*len_r = n;
-	return LINE_OK;
-}
-
+/* Prompt on stderr, read one line from the terminal. */
 static int
-tty_open(struct tty *t)
+tty_read(struct pwread_tty *t, const char *prompt, char *buf, size_t *len_r)
 {
-	struct termios quiet;
-	struct sigaction sa;
-	size_t i;
+	switch (pwread_tty_line(t, prompt, buf, PW_BUF_SIZE, TTY_FLAGS,
+	    len_r)) {
+	case PWREAD_OK:
+		return 0;
+	case PWREAD_NONE:
+		log_error("no password given; nothing changed");
+		return -1;
+	case PWREAD_LONG:
+		log_error("password too long (at most %d bytes); nothing changed",
+		    PASSWD_MAX_LEN);
+		return -1;
+	case PWREAD_NUL:	/* not with PWREAD_KEEP_NUL */
+	case PWREAD_ERROR:
+		break;
+	}
+	log_error("cannot read from the terminal: %s", strerror(errno));
+	return -1;
+}
 
-	t->fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (t->fd < 0) {
+/* Open the terminal (not stdin: that may be a pipe) and turn its echo
+ * off.  Returns its descriptor, or -1 after logging. */
+static int
+tty_open(struct pwread_tty *t)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
 		log_error("cannot read a password: no terminal (%s); use -i to read it from standard input",
 		    strerror(errno));
 		return -1;
 	}
-	if (tcgetattr(t->fd, &t->saved) < 0) {
+	switch (pwread_tty_begin(t, fd)) {
+	case PWREAD_TTY_OK:
+		return fd;
+	case PWREAD_TTY_NONE:
 		log_error("cannot read a password from the terminal: %s; use -i to read it from standard input",
 		    strerror(errno));
-		close(t->fd);
-		return -1;
-	}
-	tty_restore_state = t->saved;
-	tty_restore_fd = t->fd;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = tty_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
-		sigaction(tty_signals[i], &sa, &t->old[i]);
-	/* stopped with echo off, the shell would get a mute terminal */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGTSTP, &sa, &t->old_tstp);
-
-	quiet = t->saved;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
-	if (tcsetattr(t->fd, TCSAFLUSH, &quiet) < 0) {
+		break;
+	case PWREAD_TTY_ECHO:
 		log_error("cannot turn off echo on the terminal: %s", strerror(errno));
-		return -1;	/* the caller closes */
+		pwread_tty_end(t);
+		break;
 	}
-	return 0;
-}
-
-static void
-tty_close(struct tty *t)
-{
-	size_t i;
-
-	(void)tcsetattr(t->fd, TCSAFLUSH, &t->saved);
-	tty_restore_fd = -1;
-	for (i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
-		sigaction(tty_signals[i], &t->old[i], NULL);
-	sigaction(SIGTSTP, &t->old_tstp, NULL);
-	close(t->fd);
-}
-
-/* Prompt on stderr, read one line from the terminal. */
-static int
-tty_read(struct tty *t, const char *prompt, char *buf, size_t *len_r)
-{
-	enum line_result r;
-
-	fputs(prompt, stderr);
-	fflush(stderr);
-	r = read_line(t->fd, buf, PASSWD_MAX_LEN, len_r);
-	fputc('\n', stderr);	/* the one the terminal did not echo */
-	fflush(stderr);
-	switch (r) {
-	case LINE_OK:
-		return 0;
-	case LINE_EOF:
-		log_error("no password given; nothing changed");
-		return -1;
-	case LINE_TOO_LONG:
-		log_error("password too long (at most %d bytes); nothing changed",
-		    PASSWD_MAX_LEN);
-		return -1;
-	default:
-		log_error("cannot read from the terminal: %s", strerror(errno));
-		return -1;
-	}
+	close(fd);
+	return -1;
 }
 
 /* Prompt (twice when confirm) with echo off.  pw_r holds the password. */
 static int
 read_terminal(const char *prompt, bool confirm, char *pw, size_t *n_r)
 {
-	struct tty t;
+	struct pwread_tty t;
 	char *again = NULL;
 	size_t n2 = 0;
-	int rc;
+	int fd, rc;
 
-	if (tty_open(&t) < 0) {
-		if (tty_restore_fd >= 0)
-			tty_close(&t);
+	if ((fd = tty_open(&t)) < 0)
 		return -1;
-	}
 	rc = tty_read(&t, prompt, pw, n_r);
 	if (rc == 0 && confirm) {
-		again = xmalloc(PASSWD_MAX_LEN);
+		again = xmalloc(PW_BUF_SIZE);
 		rc = tty_read(&t, "Re-type new password: ", again, &n2);
 		if (rc == 0 && (n2 != *n_r || !secret_equal(pw, again, n2))) {
 			log_error("the passwords do not match; nothing changed");
 			rc = -1;
 		}
-		secret_free(again, PASSWD_MAX_LEN);
+		secret_free(again, PW_BUF_SIZE);
 	}
-	tty_close(&t);
+	pwread_tty_end(&t);
+	close(fd);
 	return rc;
 }
 
+/* -i: one line of standard input, its LF and a CR before it dropped. */
 static int
 read_stdin(char *pw, size_t *n_r)
 {
-	switch (read_line(STDIN_FILENO, pw, PASSWD_MAX_LEN, n_r)) {
-	case LINE_OK:
-		if (*n_r > 0 && pw[*n_r - 1] == '\r')
-			(*n_r)--;
+	switch (pwread_line(STDIN_FILENO, pw, PW_BUF_SIZE, PWREAD_KEEP_NUL,
+	    n_r)) {
+	case PWREAD_OK:
 		return 0;
-	case LINE_EOF:
+	case PWREAD_NONE:
 		log_error("no password on standard input (-i expects one line)");
 		return -1;
-	case LINE_TOO_LONG:
+	case PWREAD_LONG:
 		log_error("password too long (at most %d bytes)", PASSWD_MAX_LEN);
 		return -1;
-	default:
-		log_error("cannot read standard input: %s", strerror(errno));
-		return -1;
+	case PWREAD_NUL:	/* not with PWREAD_KEEP_NUL */
+	case PWREAD_ERROR:
+		break;
 	}
+	log_error("cannot read standard input: %s", strerror(errno));
+	return -1;
 }
 
 int
@@ -222,7 +133,7 @@ passwd_get_ha1(const struct passwd_req *req, bool confirm, char *ha1_r)
 {
 	const char *prompt = req->verb == PASSWD_VERIFY ? "Password: " :
 	    "New password: ";
-	char *pw = xmalloc(PASSWD_MAX_LEN);
+	char *pw = xmalloc(PW_BUF_SIZE);
 	size_t n = 0;
 	int rc = -1;
 
@@ -248,7 +159,7 @@ passwd_get_ha1(const struct passwd_req *req, bool confirm, char *ha1_r)
 	}
 	rc = 0;
 out:
-	secret_free(pw, PASSWD_MAX_LEN);
+	secret_free(pw, PW_BUF_SIZE);
 	return rc;
 }
 
