@@ -298,6 +298,76 @@ curl_get() {	# curl_get USER:PW PATH: one request through digest, via curl
 	done
 }
 
+# --- the password typed on a terminal ----------------------------------------------
+
+# tty_run HOW COMMAND...: run COMMAND with a pseudo-terminal as its stdin,
+# stdout, stderr and controlling terminal; once it has prompted "Password: "
+# and turned echo off, type the line "type:TEXT", press ^C ("^C") or send it
+# the signal named by HOW (SIGTERM ...).  Prints what the terminal showed (CR
+# LF as LF), then how COMMAND ended and whether the terminal's settings are
+# the ones it had before (termios, as stty -a would show them).
+TTY_PY=$(cat <<'PYEOF'
+import fcntl, os, select, signal, sys, termios, time
+how, cmd = sys.argv[1], sys.argv[2:]
+master, slave = os.openpty()
+before = termios.tcgetattr(slave)
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    os.close(master)
+    os.close(slave)
+    for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+    os.execvp(cmd[0], cmd)
+def echo():
+    return bool(termios.tcgetattr(slave)[3] & termios.ECHO)
+def read_some(out, wait):
+    if select.select([master], [], [], wait)[0]:
+        out += os.read(master, 4096)
+    return out
+out, deadline = b"", time.time() + 10
+while b"Password: " not in out or echo():
+    if time.time() > deadline:
+        os.kill(pid, signal.SIGKILL)
+        sys.exit("tty_run: no prompt with echo off: %r" % out)
+    out = read_some(out, 0.05)
+if how.startswith("type:"):
+    os.write(master, how[5:].encode() + b"\n")
+elif how == "^C":
+    os.write(master, b"\x03")
+else:
+    os.kill(pid, getattr(signal, how))
+_, st = os.waitpid(pid, 0)
+while select.select([master], [], [], 0)[0]:
+    out = read_some(out, 0)
+sys.stdout.write(out.replace(b"\r\n", b"\n").decode("utf-8", "replace") + "\n")
+print("killed by " + signal.Signals(os.WTERMSIG(st)).name if os.WIFSIGNALED(st)
+      else "exit %d" % os.WEXITSTATUS(st))
+print("terminal restored" if termios.tcgetattr(slave) == before else
+      "terminal changed, echo " + ("on" if echo() else "off"))
+PYEOF
+)
+
+@test "ha1 on a terminal: the password is not echoed, and the terminal is restored even when a signal ends it" {
+	require_cmd python3
+	run python3 -c "$TTY_PY" "type:Circle Of Life" "$CALC" ha1 Mufasa testrealm@host.com
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'Password: \n939e7578ed9e3c518a452acee763bce9\n\nexit 0\nterminal restored')" ]
+	# ^C typed at the prompt, and the signals a shell or a session sends
+	for how in ^C SIGINT SIGQUIT SIGTERM SIGHUP; do
+		run python3 -c "$TTY_PY" "$how" "$CALC" ha1 U R
+		[ "$status" -eq 0 ]
+		want=$how
+		[ "$how" != ^C ] || want=SIGINT
+		[ "${lines[0]}" = "Password: " ] || { echo "$how: $output"; return 1; }
+		[ "${lines[1]}" = "killed by $want" ] || { echo "$how: $output"; return 1; }
+		[ "${lines[2]}" = "terminal restored" ] || { echo "$how: $output"; return 1; }
+	done
+}
+
 # --- the stored HA1: --ha1-file, and --ha1 wiped from argv -----------------------
 
 RFC_HA1=939e7578ed9e3c518a452acee763bce9	# H(Mufasa:testrealm@host.com:Circle Of Life)
@@ -766,7 +836,8 @@ held() {
 	run verify --method GET --header "$hdr" \
 		--helper "tee '$req' | { read -r l; echo 'OK ha1=\"939e7578ed9e3c518a452acee763bce9\" group=\"x\"'; }"
 	[ "$status" -eq 0 ]
-	[[ "$output" == "match: "* ]]
+	[ "${lines[0]}" = 'helper annotations: group="x"' ]
+	[[ "${lines[1]}" == "match: "* ]]
 	cmp "$req" <(printf '"Mufasa":"testrealm@host.com"\n')
 	# the reply of old helpers (bare HA1), and a CRLF line end
 	run verify --method GET --header "$hdr" --helper "read -r l; printf '939E7578ED9E3C518A452ACEE763BCE9\r\n'"
@@ -840,4 +911,24 @@ held() {
 	run verify --method GET --header "$hdr" </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"no password on standard input"* ]]
+}
+
+@test "verify --helper prints the annotations the helper returned, never the HA1" {
+	local d="$BATS_TEST_TMPDIR" h r
+	printf 'alice:R:pw\nbob:R:pw\n' >"$d/pw"
+	printf 'staff: alice\nwi fi: alice\n' >"$d/groups"
+	h=$(printf '%s' 'alice:R:pw' | md5sum | cut -c1-32)
+	r=$("$CALC" response --user alice --realm R --nonce abc --method GET --uri /x --ha1 "$h" 2>/dev/null)
+	run --separate-stderr "$CALC" verify --method GET --helper "$DFA --group-file $d/groups $d/pw" \
+		--header "Authorization: Digest username=\"alice\", realm=\"R\", nonce=\"abc\", uri=\"/x\", response=\"$r\""
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 'helper annotations: group="staff" group="wi fi"' ]
+	[[ "${lines[1]}" == match:* ]]
+	refute_grep -q "$h" <<<"$output"
+	# a user without groups: no annotations line
+	r=$("$CALC" response --user bob --realm R --nonce abc --method GET --uri /x --ha1 "$(printf '%s' 'bob:R:pw' | md5sum | cut -c1-32)" 2>/dev/null)
+	run --separate-stderr "$CALC" verify --method GET --helper "$DFA --group-file $d/groups $d/pw" \
+		--header "Authorization: Digest username=\"bob\", realm=\"R\", nonce=\"abc\", uri=\"/x\", response=\"$r\""
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == match:* ]]
 }

@@ -138,8 +138,13 @@ enum helper_answer {
 /* Run command with /bin/sh -c, send it one request line exactly as Squid
  * does ("user":"realm" LF, no channel ID), read one reply line and close
  * its input.  msg_r (msglen bytes) gets the helper's message, or what went
- * wrong, made safe for one line.  ha1_r holds DIGEST_HEX_MAX + 1 bytes and
+ * wrong, or, for OK, the annotations that came with the HA1 (never the
+ * HA1), made safe for one line.  ha1_r holds DIGEST_HEX_MAX + 1 bytes and
  * is wiped by the caller. */
+/* Room for a helper's message, or its annotations (8 KiB at most from
+ * our helpers, lib/notes.h). */
+#define CALC_HELPER_MSG_MAX 9216
+
 enum helper_answer calc_helper_ask(const char *command, struct dstr user,
     struct dstr realm, char *ha1_r, char *msg_r, size_t msglen);
 

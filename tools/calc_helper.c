@@ -165,6 +165,42 @@ reply_value(const char *p, const char *end, const char *key, char *out,
 	return -1;
 }
 
+/* The reply's pairs other than ha1, as key="value" with each value
+ * unescaped and made safe for one line: the annotations Squid would keep
+ * for its note ACLs. */
+static void
+other_pairs(const char *p, const char *end, char *out, size_t outlen)
+{
+	char *val = xmalloc(CALC_HELPER_MSG_MAX), safe[CALC_HELPER_MSG_MAX];
+	size_t o = 0;
+
+	out[0] = '\0';
+	while (p < end) {
+		const char *k;
+
+		while (p < end && *p == ' ')
+			p++;
+		k = p;
+		while (p < end && *p != '=' && *p != ' ')
+			p++;
+		if (p == end || *p == ' ')
+			continue;
+		if ((size_t)(p - k) == 3 && memcmp(k, "ha1", 3) == 0) {
+			p = take_value(p + 1, end, NULL, 0);
+			continue;
+		}
+		log_sanitize(k, (size_t)(p - k), safe, sizeof(safe));
+		p = take_value(p + 1, end, val, CALC_HELPER_MSG_MAX);
+		o += (size_t)snprintf(out + o, outlen - o, "%s%s=\"", o ? " " : "", safe);
+		log_sanitize(val, strlen(val), safe, sizeof(safe));
+		if (o < outlen)
+			o += (size_t)snprintf(out + o, outlen - o, "%s\"", safe);
+		if (o >= outlen)
+			break;
+	}
+	free(val);
+}
+
 static bool
 is_md5_hex(const char *s, size_t n)
 {
@@ -183,7 +219,7 @@ parse_reply(char *line, size_t n, char *ha1_r, char *msg_r, size_t msglen)
 	n = (size_t)(end - line);
 	if (is_md5_hex(line, n)) {
 		digest_hex_lower(line, n, ha1_r);
-		snprintf(msg_r, msglen, "old-style reply");
+		msg_r[0] = '\0';	/* an old-style reply: no annotations */
 		return HELPER_OK;
 	}
 	for (word_end = line; word_end < end && *word_end != ' '; word_end++)
@@ -202,6 +238,7 @@ parse_reply(char *line, size_t n, char *ha1_r, char *msg_r, size_t msglen)
 		}
 		digest_hex_lower(val, 32, ha1_r);
 		secret_wipe(val, sizeof(val));
+		other_pairs(word_end, end, msg_r, msglen);
 		return HELPER_OK;
 	}
 	if ((word_end - line == 3 && memcmp(line, "ERR", 3) == 0) ||

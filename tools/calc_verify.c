@@ -205,7 +205,7 @@ static int
 ha1_from_helper(struct verify *v)
 {
 	struct dstr user = v->user, realm = v->a.realm;
-	char s1[SAFE_LEN], s2[SAFE_LEN], msg[256];
+	char s1[SAFE_LEN], s2[SAFE_LEN], msg[CALC_HELPER_MSG_MAX];
 	enum helper_answer ans;
 	const char *po, *pc;	/* the brackets around the helper's message */
 
@@ -219,6 +219,8 @@ ha1_from_helper(struct verify *v)
 	pc = msg[0] ? ")" : "";
 	switch (ans) {
 	case HELPER_OK:
+		if (msg[0] != '\0')	/* what Squid's note ACLs would see */
+			printf("helper annotations: %s\n", msg);
 		return VERIFY_NEXT;
 	case HELPER_ERR:
 		return verdict(CALC_EXIT_FAIL, "unknown user: the helper answered "
