@@ -11,6 +11,7 @@
 #ifndef DH_GROUPFILE_H
 #define DH_GROUPFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
