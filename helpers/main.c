@@ -96,8 +96,10 @@ option_error(int opt, char **argv)
 			log_fatal("option -%c needs a value (see --help)", optopt);
 		log_fatal("option %s needs a value (see --help)", argv[optind - 1]);
 	}
-	if (optopt)
+	if (optopt > 0 && optopt < 0x100)
 		log_fatal("unknown option -%c (see --help)", optopt);
+	if (optopt != 0)	/* a known long option given a value */
+		log_fatal("option %s takes no value (see --help)", argv[optind - 1]);
 	log_fatal("unknown option %s (see --help)", argv[optind - 1]);
 }
 
