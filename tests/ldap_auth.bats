@@ -14,6 +14,11 @@
 #   ou=staff,ou=people        erin: only a subtree search finds her
 #   ou=solo                   alice alone: any wildcard that slipped through
 #                             the escaping would match exactly her (OK)
+#   ou=groups                 groupOfNames entries (slapd's memberof overlay
+#                             keeps memberOf on their members):
+#     staff, admins, "R&D, west", meta, decoy   see groups_ldif
+#     g001 .. g200            many's 200 groups
+#     long01 .. long45        longg's 45 groups, names of 200 bytes
 #
 # The outage tests stop and restart slapd; they come last and leave it up.
 
@@ -30,6 +35,9 @@ R1='Main Realm'
 R2='Second'
 SPECIAL='o(b)*r\x'		# a real uid made of filter metacharacters
 COMMA='smith, j'		# a real uid that needs DN escaping
+GBASE="ou=groups,$SLAPD_BASE"
+RND='R&D, west'			# a group whose RDN needs DN escaping
+DECOY='o(b)zz*r\x'		# decoy's description: matches $SPECIAL as a wildcard
 
 HA_ALICE1=$(md5hex "alice:$R1:alice pw")
 HA_ALICE2=$(md5hex "alice:$R2:alice:two")
@@ -39,6 +47,8 @@ HA_HANK1=$(md5hex "hank:$R1:hank pw")
 HA_ERIN1=$(md5hex "erin:$R1:erin pw")
 HA_SPECIAL1=$(md5hex "$SPECIAL:$R1:special pw")
 HA_COMMA1=$(md5hex "$COMMA:$R1:comma pw")
+HA_MANY1=$(md5hex "many:$R1:many pw")
+HA_LONGG1=$(md5hex "longg:$R1:longg pw")
 NO_USER='ERR message="No such user"'
 
 # --- directory ------------------------------------------------------------------
@@ -54,9 +64,37 @@ person() {
 	echo
 }
 
+# group CN [LDIF attribute lines...]: a groupOfNames under $GBASE
+group() {
+	local cn=$1; shift
+	printf 'dn: cn=%s,%s\nobjectClass: groupOfNames\ncn: %s\n' "$cn" "$GBASE" "$cn"
+	printf '%s\n' "$@"
+	echo
+}
+
+# The groups, after the users (the memberof overlay then adds memberOf to
+# each member, in the order the groups are added).  alice: staff, R&D;
+# bob: staff, admins, decoy; the metacharacter uid: meta; carol, dave and
+# the others: none; many: 200 groups; longg: 45 groups of 200-byte names.
+groups_ldif() {
+	local sp i long
+	sp="member:: $(b64 'uid=o(b)*r\\x,'"$PEOPLE")"
+	printf 'dn: %s\nobjectClass: organizationalUnit\nou: groups\n\n' "$GBASE"
+	group staff "member: uid=alice,$PEOPLE" "member: uid=bob,$PEOPLE" \
+		"description: Staff members"
+	group admins "member: uid=bob,$PEOPLE"
+	printf 'dn: cn=R&D\\, west,%s\nobjectClass: groupOfNames\ncn: %s\nmember: uid=alice,%s\n\n' \
+		"$GBASE" "$RND" "$PEOPLE"
+	group meta "$sp" "description:: $(b64 "$SPECIAL")"
+	group decoy "member: uid=bob,$PEOPLE" "description:: $(b64 "$DECOY")"
+	for i in $(seq -w 1 200); do group "g$i" "member: uid=many,$PEOPLE"; done
+	long=$(printf 'L%.0s' $(seq 1 194))
+	for i in $(seq -w 1 45); do group "long$i$long" "member: uid=longg,$PEOPLE"; done
+}
+
 setup_file() {
 	[ -x "$DLA" ] || { echo "$DLA is not built"; return 1; }
-	slapd_setup "$BATS_FILE_TMPDIR/slapd" tls || return 1
+	slapd_setup "$BATS_FILE_TMPDIR/slapd" tls memberof || return 1
 	local l="$BATS_FILE_TMPDIR/users.ldif"
 	{
 		person alice \
@@ -87,11 +125,15 @@ setup_file() {
 		printf 'dn: ou=staff,%s\nobjectClass: organizationalUnit\nou: staff\n\n' "$PEOPLE"
 		printf 'dn: uid=erin,ou=staff,%s\nobjectClass: inetOrgPerson\nuid: erin\ncn: erin\nsn: e\nuserPassword: %s:%s\n\n' \
 			"$PEOPLE" "$R1" "$HA_ERIN1"
+		person many "userPassword: $R1:$HA_MANY1"
+		person longg "userPassword: $R1:$HA_LONGG1"
 		printf 'dn: %s\nobjectClass: organizationalUnit\nou: solo\n\n' "$SOLO"
 		printf 'dn: uid=alice,%s\nobjectClass: inetOrgPerson\nuid: alice\ncn: alice\nsn: a\nuserPassword: %s:%s\n\n' \
 			"$SOLO" "$R1" "$HA_ALICE1"
 	} >"$l"
 	slapd_add "$l" || { slapd_stop; return 1; }
+	groups_ldif >"$BATS_FILE_TMPDIR/groups.ldif"
+	slapd_add "$BATS_FILE_TMPDIR/groups.ldif" || { slapd_stop; return 1; }
 	# a certificate nobody trusts, for the StartTLS refusal
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=stranger" \
 		-keyout "$BATS_FILE_TMPDIR/other-key.pem" -out "$BATS_FILE_TMPDIR/other.pem" >/dev/null 2>&1
@@ -802,6 +844,365 @@ one_line_error() {	# one_line_error PATTERN: exit 1, no stdout, one stderr line
 	[ "$(wc -l <"$ours")" -eq 11 ] || { cat "$ours"; false; }
 	grep -qx "41 $(ok "$HA_ALICE1")" "$ours" || { cat "$ours"; false; }
 	cmp "$ours" "$theirs" || { diff "$ours" "$theirs"; false; }
+}
+
+# --- groups ---------------------------------------------------------------------
+
+# The memberOf tests need slapd's memberof overlay (Debian's slapd has it):
+# a failure in CI, a loud skip by hand.
+require_memberof() {
+	[ "$SLAPD_MEMBEROF" != yes ] || return 0
+	if [ -n "${CI:-}" ]; then
+		echo "FATAL: slapd's memberof overlay (/usr/lib/ldap/memberof.la) is required in CI" >&2
+		return 1
+	fi
+	echo "######## SKIPPING: no memberof overlay for slapd ########" >&3
+	skip "no memberof overlay"
+}
+
+# okg HA1 GROUP...: an OK line with these group annotations, in this
+# order, each value quoted as Squid reads it ('\' and '"' escaped)
+okg() {
+	local h=$1 g
+	shift
+	printf 'OK ha1="%s"' "$h"
+	for g in "$@"; do
+		g=${g//\\/\\\\}
+		printf ' group="%s"' "${g//\"/\\\"}"
+	done
+}
+
+GSEARCH=(--group-base "$GBASE" --group-filter '(&(objectClass=groupOfNames)(member=%D))')
+
+@test "-G memberOf: the values of the user's attribute are groups, from the user's own search" {
+	require_memberof
+	run lda -d -b "$PEOPLE" -u uid -A userPassword -e -G memberOf <<-IN
+	$(req alice)
+	$(req bob)
+	$(req carol "$R2")
+	$(req dave)
+	$(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "${lines[0]}" = "$(okg "$HA_ALICE1" 'cn=R&D\2C west,'"$GBASE" "cn=staff,$GBASE")" ]
+	[ "${lines[1]}" = "$(okg "$HA_BOB1" "cn=admins,$GBASE" "cn=decoy,$GBASE" "cn=staff,$GBASE")" ]
+	[ "${lines[2]}" = "$(ok "$HA_CAROL2")" ]		# in no group: OK without groups
+	[ "${lines[3]}" = "$NO_USER" ]
+	[ "${lines[4]}" = "$NO_USER" ]
+	# no extra round trip: one search per lookup, and no group search
+	[ "$(grep -c 'search base' "$(ERRF)")" -eq 5 ]
+	refute_grep 'group search' "$(ERRF)"
+	refute_grep -F -e "$HA_ALICE1" -e "$HA_BOB1" "$(ERRF)"
+	# the same with -F, -s base and channel IDs
+	run lda -b "$PEOPLE" -F '(uid=%s)' -s one -A userPassword -e -G memberOf <<<"7 $(req bob)"
+	[ "$output" = "7 $(okg "$HA_BOB1" "cn=admins,$GBASE" "cn=decoy,$GBASE" "cn=staff,$GBASE")" ]
+	run lda -b "$PEOPLE" -u uid -s base -A userPassword -e -G memberOf <<<"$(req alice)"
+	[ "$output" = "$(okg "$HA_ALICE1" 'cn=R&D\2C west,'"$GBASE" "cn=staff,$GBASE")" ]
+}
+
+@test "-G memberOf --group-rdn: each DN's RDN value, the DN parsed (an escaped comma stays)" {
+	require_memberof
+	run lda -b "$PEOPLE" -u uid -A userPassword -e -G memberOf --group-rdn <<-IN
+	$(req alice)
+	3 $(req bob)
+	$(req "$SPECIAL")
+	$(req carol "$R2")
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(okg "$HA_ALICE1" "$RND" staff)" ]
+	[ "${lines[1]}" = "3 $(okg "$HA_BOB1" admins decoy staff)" ]
+	[ "${lines[2]}" = "$(okg "$HA_SPECIAL1" meta)" ]
+	[ "${lines[3]}" = "$(ok "$HA_CAROL2")" ]
+	# an attribute whose values are not DNs gives no group, and says so once
+	run --separate-stderr lda -b "$PEOPLE" -u uid -A userPassword -e -G cn --group-rdn <<-IN
+	$(req alice)
+	$(req bob)
+	IN
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$(ok "$HA_BOB1")" ]
+	[ "$(grep -c 'a value of cn is not a DN' "$(ERRF)")" -eq 1 ]
+}
+
+@test "group search: --group-base --group-filter (member=%D) after the user's search; each group's cn; no group: OK without groups" {
+	run lda -d -b "$PEOPLE" -u uid -A userPassword -e "${GSEARCH[@]}" <<-IN
+	$(req alice)
+	$(req bob)
+	$(req carol "$R2")
+	$(req carol)
+	$(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "${lines[0]}" = "$(okg "$HA_ALICE1" "$RND" staff)" ]
+	[ "${lines[1]}" = "$(okg "$HA_BOB1" admins decoy staff)" ]
+	[ "${lines[2]}" = "$(ok "$HA_CAROL2")" ]
+	[ "${lines[3]}" = "$NO_USER" ]		# no group search without an OK
+	[ "${lines[4]}" = "$NO_USER" ]
+	[ "$(grep -c 'group search base' "$(ERRF)")" -eq 3 ]
+	grep -qF "group search base \"$GBASE\" filter \"(&(objectClass=groupOfNames)(member=uid=alice,$PEOPLE))\"" "$(ERRF)"
+	refute_grep -F -e "$HA_ALICE1" -e "$HA_BOB1" -e "$HA_CAROL2" "$(ERRF)"
+	# %s, --group-attr, -s base, -S and channel IDs
+	run lda -b "$PEOPLE" -u uid -s base -S -A userPassword -e --group-base "$GBASE" \
+		--group-filter '(member=uid=%s,ou=people,dc=example,dc=org)' --group-attr description <<-IN
+	4 $(req alice)
+	5 $(req bob)
+	IN
+	[ "$status" -eq 0 ]
+	[ "$(sort <<<"$output")" = "$(printf '4 %s\n5 %s' "$(okg "$HA_ALICE1" 'Staff members')" \
+		"$(okg "$HA_BOB1" 'Staff members' "$DECOY")")" ]
+	# a group search base that does not exist: BH (not OK without groups), logged once
+	run --separate-stderr lda -b "$PEOPLE" -u uid -A userPassword -e \
+		--group-base "ou=nowhere,$SLAPD_BASE" --group-filter '(member=%D)' <<-IN
+	$(req alice)
+	$(req bob)
+	$(req nobody)
+	IN
+	[ "${lines[0]}" = 'BH message="LDAP group search base missing"' ]
+	[ "${lines[1]}" = 'BH message="LDAP group search base missing"' ]
+	[ "${lines[2]}" = "$NO_USER" ]
+	[ "$(grep -c 'group search base ou=nowhere.* does not exist' "$(ERRF)")" -eq 1 ]
+}
+
+# meta's member is the metacharacter uid's DN; decoy's description is
+# $DECOY, which $SPECIAL's '*' would match if it were left a wildcard.  The
+# DN comes from the server (uid=o(b)*r\5Cx,...): %D must escape it too.
+@test "a user whose name and DN hold filter metacharacters: %D and %s escaped, exactly its own group" {
+	run lda -d -b "$PEOPLE" -u uid -A userPassword -e "${GSEARCH[@]}" <<<"$(req "$SPECIAL")"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(okg "$HA_SPECIAL1" meta)" ]
+	grep -q 'group search .*(member=uid=o\\x5c28b\\x5c29\\x5c2ar\\x5c5c5Cx,ou=people' "$(ERRF)"
+	run lda -d -b "$PEOPLE" -u uid -A userPassword -e --group-base "$GBASE" \
+		--group-filter '(&(objectClass=groupOfNames)(description=%s))' <<-IN
+	$(req "$SPECIAL")
+	$(req alice)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(okg "$HA_SPECIAL1" meta)" ]
+	[ "${lines[1]}" = "$(ok "$HA_ALICE1")" ]
+	grep -qF '(description=o\x5c28b\x5c29\x5c2ar\x5c5cx)' "$(ERRF)"
+	# the decoy is there, and a wildcard does find it
+	run lda -b "$PEOPLE" -u uid -A userPassword -e --group-base "$GBASE" \
+		--group-filter '(&(|(description=o\28b\29*r\5cx)(uid=%s))(objectClass=groupOfNames))' \
+		<<<"$(req alice)"
+	[ "$output" = "$(okg "$HA_ALICE1" decoy meta)" ]
+}
+
+@test "a user in 200 groups, and in 45 of 200 bytes: cut at 64 pairs and at 8 KiB, one log line per reply" {
+	require_memberof
+	local m long
+	long=$(printf 'L%.0s' $(seq 1 194))
+	for m in "-G memberOf --group-rdn" "--group-base $GBASE --group-filter (member=%D)"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr lda -b "$PEOPLE" -u uid -A userPassword -e $m <<-IN
+		$(req many)
+		$(req alice)
+		3 $(req longg)
+		IN
+		[ "$status" -eq 0 ]
+		[ "${#lines[@]}" -eq 3 ]
+		# the first 64 in byte order, whatever order the server sent
+		[ "${lines[0]}" = "$(okg "$HA_MANY1" $(seq -f 'g%03g' 1 64))" ]
+		[ "${lines[1]}" = "$(okg "$HA_ALICE1" "$RND" staff)" ]
+		# 39 pairs of 5 + 200 + 4 bytes: 8,151; a 40th would pass 8 KiB
+		[ "${lines[2]}" = "3 $(okg "$HA_LONGG1" $(seq -f "long%02g$long" 1 39))" ]
+		# one line per cut reply, naming the user, never a group
+		[ "$(wc -l <"$(ERRF)")" -eq 2 ]
+		grep -q '^digest_ldap_auth: .*user "many": 136 annotations dropped .*136 past the limit of 64 pairs or 8192 bytes' "$(ERRF)"
+		grep -q '^digest_ldap_auth: .*user "longg": 6 annotations dropped' "$(ERRF)"
+		refute_grep -e 'g0' -e LLLL "$(ERRF)"
+	done
+}
+
+# mkgreq N: N requests with channel IDs over 7 cases, groups included;
+# expected replies to $BATS_TEST_TMPDIR/want
+mkgreq() {
+	local n=$1 i u r w
+	: >"$BATS_TEST_TMPDIR/req"
+	: >"$BATS_TEST_TMPDIR/want"
+	for ((i = 1; i <= n; i++)); do
+		case $((i % 7)) in
+		0) u=alice r=$R1 w=$(okg "$HA_ALICE1" "$RND" staff) ;;
+		1) u=bob r=$R1 w=$(okg "$HA_BOB1" admins decoy staff) ;;
+		2) u=alice r=$R2 w=$(okg "$HA_ALICE2" "$RND" staff) ;;
+		3) u=carol r=$R1 w=$NO_USER ;;
+		4) u="nobody$i" r=$R1 w=$NO_USER ;;
+		5) u=carol r=$R2 w=$(ok "$HA_CAROL2") ;;
+		6) u=$SPECIAL r=$R1 w=$(okg "$HA_SPECIAL1" meta) ;;
+		esac
+		printf '%d "%s":"%s"\n' "$((i * 7 + 1000))" "$u" "$r" >>"$BATS_TEST_TMPDIR/req"
+		printf '%d %s\n' "$((i * 7 + 1000))" "$w" >>"$BATS_TEST_TMPDIR/want"
+	done
+}
+
+@test "1,000 requests with channel IDs at -j 16, with groups (-G and the group search): every ID once, right groups" {
+	require_memberof
+	local m out="$BATS_TEST_TMPDIR/out"
+	mkgreq 1000
+	for m in "-G memberOf --group-rdn" "--group-base $GBASE --group-filter (&(objectClass=groupOfNames)(member=%D))"; do
+		# shellcheck disable=SC2086
+		lda -j 16 -b "$PEOPLE" -F '(uid=%s)' -A userPassword -e $m \
+			<"$BATS_TEST_TMPDIR/req" >"$out"
+		[ "$(wc -l <"$out")" -eq 1000 ]
+		[ -z "$(cut -d' ' -f1 "$out" | sort | uniq -d)" ]
+		diff <(sort "$BATS_TEST_TMPDIR/want") <(sort "$out")
+		[ ! -s "$(ERRF)" ]
+	done
+}
+
+@test "group options: start-up errors, one line and exit 1" {
+	local H=(-H "$SLAPD_URI" -b "$PEOPLE" -u uid -A userPassword)
+	run --separate-stderr "$DLA" "${H[@]}" --group-filter '(member=%D)' </dev/null
+	one_line_error "--group-base"
+	run --separate-stderr "$DLA" "${H[@]}" --group-base "$GBASE" </dev/null
+	one_line_error "--group-filter"
+	run --separate-stderr "$DLA" "${H[@]}" -G memberOf "${GSEARCH[@]}" </dev/null
+	one_line_error "not both"
+	run --separate-stderr "$DLA" "${H[@]}" --group-base "$GBASE" --group-filter '(member=%D' </dev/null
+	one_line_error "parenthesised"
+	run --separate-stderr "$DLA" "${H[@]}" --group-base "$GBASE" --group-filter '(member=%D))(' </dev/null
+	one_line_error "parenthesised"
+	run --separate-stderr "$DLA" "${H[@]}" --group-base "$GBASE" --group-filter '(member=%u)' </dev/null
+	one_line_error "%D"
+	run --separate-stderr "$DLA" "${H[@]}" --group-base "$GBASE" --group-filter '(cn=staff)' </dev/null
+	one_line_error "must contain %D"
+	run --separate-stderr "$DLA" "${H[@]}" --group-rdn </dev/null
+	one_line_error "--group-rdn needs -G"
+	run --separate-stderr "$DLA" "${H[@]}" -G memberOf --group-attr cn </dev/null
+	one_line_error "--group-attr needs --group-filter"
+	run --separate-stderr "$DLA" "${H[@]}" -G 'memberOf)(' </dev/null
+	one_line_error "-G: not an attribute name"
+	# a group attribute that is the password attribute would send it out
+	run --separate-stderr "$DLA" "${H[@]}" -G userpassword </dev/null
+	one_line_error "password attribute"
+	run --separate-stderr "$DLA" "${H[@]}" "${GSEARCH[@]}" --group-attr userPassword </dev/null
+	one_line_error "password attribute"
+}
+
+# gproxy_start MODE: a relay between the helper and slapd that acts on the
+# second search request of its first connection, the group search of the
+# first lookup (the user's search went through and was answered):
+#   swallow  that search is not relayed: the server never answers it
+#   reset    the connection is reset (RST); later connections are relayed
+#   gone     reset, and the relay stops listening: the server is gone
+# Sets PROXY_PID, PROXY_URI and PROXY_LOG ("conn N open", "search 2 MODE").
+gproxy_start() {
+	local port
+	port=$(free_port)
+	PROXY_LOG="$BATS_TEST_TMPDIR/proxy.log"
+	cat >"$BATS_TEST_TMPDIR/gproxy.py" <<-'PY'
+	import select, socket, struct, sys
+	port, server, mode, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], open(sys.argv[4], "a", buffering=1)
+
+	def frame(b):
+	    """Length of the first whole BER element of b, or 0."""
+	    if len(b) < 2:
+	        return 0
+	    n, off = b[1], 2
+	    if n & 0x80:
+	        k = n & 0x7F
+	        if len(b) < 2 + k:
+	            return 0
+	        n, off = int.from_bytes(b[2:2 + k], "big"), 2 + k
+	    return off + n if len(b) >= off + n else 0
+
+	def op(m):
+	    """The protocol op of an LDAPMessage: after SEQUENCE and messageID."""
+	    off = 2 + (m[1] & 0x7F if m[1] & 0x80 else 0)
+	    return m[off + 2 + m[off + 1]]
+
+	ls = socket.socket()
+	ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	ls.bind(("127.0.0.1", port))
+	ls.listen(16)
+	log.write("listening\n")
+	peer, conn, buf, count, searches = {}, {}, {}, 0, 0
+
+	def drop(c):
+	    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+	    for x in (c, peer[c]):
+	        peer.pop(x, None)
+	        x.close()
+
+	while True:
+	    r, _, _ = select.select(([ls] if ls else []) + list(peer), [], [], 0.05)
+	    for x in r:
+	        if x is ls:
+	            c, _ = ls.accept()
+	            s = socket.create_connection(("127.0.0.1", server))
+	            count += 1
+	            peer[c], peer[s], conn[c], buf[c] = s, c, count, b""
+	            log.write("conn %d open\n" % count)
+	            continue
+	        if x not in peer:
+	            continue
+	        data = x.recv(65536)
+	        if not data:
+	            drop(x if x in conn else peer[x])
+	            continue
+	        if x not in conn:
+	            peer[x].sendall(data)
+	            continue
+	        buf[x] += data
+	        while x in peer and frame(buf[x]):
+	            n = frame(buf[x])
+	            m, buf[x] = buf[x][:n], buf[x][n:]
+	            if conn[x] == 1 and op(m) == 0x63:
+	                searches += 1
+	                if searches == 2:
+	                    log.write("search 2 %s\n" % mode)
+	                    if mode != "swallow":
+	                        drop(x)
+	                    if mode == "gone":
+	                        ls.close()
+	                        ls = None
+	                    continue
+	            peer[x].sendall(m)
+	PY
+	python3 "$BATS_TEST_TMPDIR/gproxy.py" "$port" "$SLAPD_PORT" "$1" "$PROXY_LOG" 3>&- &
+	PROXY_PID=$!
+	PROXY_URI="ldap://127.0.0.1:$port"
+	wait_for 10 grep -qs listening "$PROXY_LOG"
+}
+
+@test "the group search unanswered: BH when its time is up, never OK without the groups; then OK with them" {
+	local t0 got
+	gproxy_start swallow
+	bg_start -t 1 -b "$PEOPLE" -u uid -A userPassword -e "${GSEARCH[@]}" \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$PROXY_URI"
+	t0=$(now_ms)
+	got=$(bg_ask "1 $(req alice)")
+	[ "$got" = '1 BH message="LDAP group search timed out"' ]
+	echo "BH $(($(now_ms) - t0)) ms after the request (-t 1: 3 s)" >&3
+	[ $(($(now_ms) - t0)) -ge 2500 ]
+	grep -q 'search 2 swallow' "$PROXY_LOG"
+	grep -q 'LDAP group search timed out' "$BATS_TEST_TMPDIR/bg.err"
+	ask_expect "2 $(req bob)" "2 $(okg "$HA_BOB1" admins decoy staff)"
+	bg_finish
+	proxy_stop
+}
+
+@test "the server gone between the user's search and the group search: BH, never OK without the groups" {
+	gproxy_start gone
+	bg_start -b "$PEOPLE" -u uid -A userPassword -e "${GSEARCH[@]}" \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$PROXY_URI"
+	ask_expect "1 $(req alice)" '1 BH message="LDAP server unreachable"'
+	grep -q 'search 2 gone' "$PROXY_LOG"
+	[[ "$(bg_ask "$(req bob)")" == 'BH message="'* ]]
+	bg_finish
+	proxy_stop
+}
+
+@test "the connection reset under the group search: re-sent once on a new connection, OK with the groups" {
+	gproxy_start reset
+	bg_start -b "$PEOPLE" -u uid -A userPassword -e "${GSEARCH[@]}" \
+		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$PROXY_URI"
+	ask_expect "1 $(req alice)" "1 $(okg "$HA_ALICE1" "$RND" staff)"
+	grep -q 'search 2 reset' "$PROXY_LOG"
+	[ "$(grep -c 'open$' "$PROXY_LOG")" -eq 2 ]
+	ask_expect "2 $(req bob)" "2 $(okg "$HA_BOB1" admins decoy staff)"
+	bg_finish
+	proxy_stop
 }
 
 # --- a connection that dies under the helper -------------------------------------

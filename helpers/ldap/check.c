@@ -1,10 +1,13 @@
 /* check.c - the checks on the options at start-up: what is required, the
- * -F pattern, and the options that must, or must not, go together.
+ * -F and --group-filter patterns, and the options that must, or must not,
+ * go together.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ldap_int.h"
 #include "ldapesc.h"
@@ -50,6 +53,74 @@ check_filter(const char *filter, char *err_r, size_t errlen)
 	return 0;
 }
 
+/* An attribute description: a name or an OID, options after ';'. */
+static bool
+attr_ok(const char *a)
+{
+	size_t i;
+
+	for (i = 0; a[i] != '\0'; i++)
+		if (!isalnum((unsigned char)a[i]) && a[i] != '-' && a[i] != '.' &&
+		    a[i] != ';')
+			return false;
+	return i > 0;
+}
+
+static bool
+same_attr(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+static int
+check_group_filter(const char *filter, char *err_r, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (lb_group_pattern_check(filter, &why) < 1) {
+		snprintf(err_r, errlen, "--group-filter: %s", why != NULL ? why :
+		    "the filter must contain %D (the user's DN) or %s (the user name)");
+		return -1;
+	}
+	if (!filter_balanced(filter)) {
+		snprintf(err_r, errlen, "--group-filter: the filter must be one parenthesised LDAP filter, e.g. (member=%%D)");
+		return -1;
+	}
+	return 0;
+}
+
+/* -G, or the group search, and what goes with them. */
+static int
+check_groups(const struct lb_conf *c, char *err_r, size_t errlen)
+{
+	const char *why = NULL;
+
+	if (c->memberof != NULL && c->group_filter != NULL)
+		why = "give -G or --group-filter, not both (see --help)";
+	else if ((c->group_base == NULL) != (c->group_filter == NULL))
+		why = "--group-base and --group-filter go together (see --help)";
+	else if (c->group_base != NULL && *c->group_base == '\0')
+		why = "--group-base needs a DN";
+	else if (c->group_rdn && c->memberof == NULL)
+		why = "--group-rdn needs -G";
+	else if (c->group_attr != NULL && c->group_filter == NULL)
+		why = "--group-attr needs --group-filter";
+	else if (c->memberof != NULL && !attr_ok(c->memberof))
+		why = "-G: not an attribute name";
+	else if (c->group_attr != NULL && !attr_ok(c->group_attr))
+		why = "--group-attr: not an attribute name";
+	else if (same_attr(c->memberof, c->passattr) ||
+	    same_attr(c->group_attr, c->passattr))
+		why = "the group attribute must not be the password attribute (-A)";
+	if (why != NULL) {
+		snprintf(err_r, errlen, "%s", why);
+		return -1;
+	}
+	if (c->group_filter != NULL)
+		return check_group_filter(c->group_filter, err_r, errlen);
+	return 0;
+}
+
 /* The options that must, or must not, go together.  0, or -1 with the
  * start-up error in err_r. */
 int
@@ -73,6 +144,8 @@ lb_conf_check(const struct lb_conf *c, char *err_r, size_t errlen)
 		snprintf(err_r, errlen, "StartTLS (-Z) needs LDAP version 3");
 		return -1;
 	}
+	if (check_groups(c, err_r, errlen) < 0)
+		return -1;
 	if (c->binddn != NULL && c->secret == NULL)
 		log_warn("-D without -W: binding as %s with an empty password", c->binddn);
 	return 0;

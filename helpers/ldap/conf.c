@@ -1,5 +1,7 @@
-/* conf.c - the options of digest_ldap_auth (Squid's), into struct lb_conf.
- * They are checked together at start-up (check.c).
+/* conf.c - the options of digest_ldap_auth (Squid's, and ours: -j, the
+ * group options), into struct lb_conf.  They are checked together at
+ * start-up (check.c), the long ones only there: the caller's message for
+ * a refused option names it by its letter.
  */
 #include "config.h"
 
@@ -177,6 +179,10 @@ option_text(struct lb_conf *c, int opt, const char *arg)
 	case 'l': c->delim = arg; break;
 	case 'r': c->realm = arg; break;
 	case 'D': c->binddn = arg; break;
+	case 'G': c->memberof = arg; break;
+	case LB_OPT_GROUP_BASE: c->group_base = arg; break;
+	case LB_OPT_GROUP_FILTER: c->group_filter = arg; break;
+	case LB_OPT_GROUP_ATTR: c->group_attr = arg; break;
 	case 'H': append_word(&c->uris, arg); break;
 	case 'h': append_word(&c->hosts, arg); break;
 	default: return false;
@@ -194,6 +200,7 @@ option_flag(struct lb_conf *c, int opt)
 	case 'P': break;	/* the connection is always kept open */
 	case 'R': c->no_referrals = true; break;
 	case 'S': c->strip_domain = true; break;
+	case LB_OPT_GROUP_RDN: c->group_rdn = true; break;
 	default: return false;
 	}
 	return true;

@@ -1,7 +1,9 @@
-/* inflight.c - the table of lookups in flight: up to -j searches run at
- * once on the connection, and each reply goes out as its search
- * completes.  A search whose connection was lost is sent once more on the
- * next one; one past its time answers BH.
+/* inflight.c - the table of lookups in flight: up to -j lookups run at
+ * once on the connection, and each reply goes out as its lookup
+ * completes: when the user's search is done, or with --group-filter when
+ * the group search that follows it is (gsearch.c).  A search whose
+ * connection was lost is sent once more on the next one; one past its
+ * time answers BH.
  */
 #include "config.h"
 
@@ -12,11 +14,6 @@
 #include "ldap_int.h"
 #include "log.h"
 #include "secret.h"
-
-/* Wake up at least this often while searches are pending: libldap may
- * hold a complete reply in its buffers (TLS) without the socket polling
- * readable. */
-#define LB_POLL_CAP_MS 100
 
 /* s was sent on the connection now open (its replies can still come). */
 bool
@@ -40,6 +37,8 @@ search_clear(struct lb_search *s)
 {
 	free(s->user);
 	free(s->realm);
+	free(s->dn);
+	secret_wipe(s->ha1, sizeof(s->ha1));
 	memset(s, 0, sizeof(*s));
 }
 
@@ -161,7 +160,7 @@ resend_or_fail(struct lb_ctx *x, backend_done_fn *done, void *loop)
 			(void)lb_conn_ensure(x);
 		}
 		if (s->state == LB_SEARCH_SENT && lb_connected(x) &&
-		    lb_search_send(x, s, &why) == 0) {
+		    lb_send(x, s, &why) == 0) {
 			s->state = LB_SEARCH_RESENT;
 			continue;
 		}
@@ -185,6 +184,8 @@ expire_searches(struct lb_ctx *x, backend_done_fn *done, void *loop)
 
 	for (i = 0; i < x->ns; i++) {
 		struct lb_search *s = &x->s[i];
+		const char *why = s->phase == LB_PHASE_GROUPS ?
+		    "LDAP group search timed out" : "LDAP search timed out";
 
 		if (s->state == LB_SEARCH_FREE || s->deadline_ms > now)
 			continue;
@@ -194,8 +195,8 @@ expire_searches(struct lb_ctx *x, backend_done_fn *done, void *loop)
 			else
 				ldap_abandon_ext(x->conn.ld, s->msgid, NULL, NULL);
 		}
-		log_error("LDAP search timed out");
-		answer_fail(done, loop, s->token, "LDAP search timed out");
+		log_error("%s", why);
+		answer_fail(done, loop, s->token, why);
 		search_clear(s);
 	}
 	if (hung) {
@@ -204,16 +205,41 @@ expire_searches(struct lb_ctx *x, backend_done_fn *done, void *loop)
 	}
 }
 
-/* Take the message libldap has ready, if any, and answer its lookup.
+/* The search of s finished with res: answer its lookup, or when the
+ * user's search found the user and the group search is to follow, send
+ * that and keep waiting. */
+static void
+search_done(struct lb_ctx *x, struct lb_search *s, LDAPMessage *res,
+    backend_done_fn *done, void *loop)
+{
+	struct backend_answer a = { .ha1 = "", .notes = &x->notes, .err = NULL };
+	enum backend_result v;
+
+	notes_reset(&x->notes);
+	if (s->phase == LB_PHASE_GROUPS) {
+		v = lb_group_judge(x, s, res, &a);
+	} else {
+		v = lb_judge(x, s, res, &a);
+		if (v == BACKEND_FOUND && lb_group_search_on(x->c))
+			v = lb_group_start(x, s, &a);
+	}
+	if (v == BACKEND_PENDING)
+		return;
+	if (v == BACKEND_FOUND)
+		lb_groups_log_dropped(s, a.notes);
+	done(loop, s->token, v, &a);
+	secret_wipe(a.ha1, sizeof(a.ha1));
+	search_clear(s);
+}
+
+/* Take the message libldap has ready, if any, and go on with its lookup.
  * Returns whether to look for another. */
 static bool
 take_result(struct lb_ctx *x, backend_done_fn *done, void *loop)
 {
 	struct timeval zero = { 0, 0 };
-	struct backend_answer a = { .ha1 = "", .notes = NULL, .err = NULL };
 	LDAPMessage *res = NULL;
 	struct lb_search *s;
-	enum backend_result v;
 	int rc = ldap_result(x->conn.ld, LDAP_RES_ANY, LDAP_MSG_ALL, &zero, &res);
 
 	if (rc == 0)
@@ -233,11 +259,8 @@ take_result(struct lb_ctx *x, backend_done_fn *done, void *loop)
 		ldap_msgfree(res);	/* abandoned or unexpected */
 		return true;
 	}
-	v = lb_judge(x, s, res, &a);
+	search_done(x, s, res, done, loop);
 	ldap_msgfree(res);
-	done(loop, s->token, v, &a);
-	secret_wipe(a.ha1, sizeof(a.ha1));
-	search_clear(s);
 	/* Nothing more buffered: stop rather than let libldap poll the
 	 * socket again (a reply that came meanwhile wakes the loop's poll).
 	 * libldap returns each search result as soon as it has read it, so
@@ -256,26 +279,4 @@ lb_dispatch(void *ctx, backend_done_fn *done, void *loop)
 	while (lb_connected(x) && take_result(x, done, loop))
 		;
 	expire_searches(x, done, loop);
-}
-
-int
-lb_next_timeout(void *ctx)
-{
-	struct lb_ctx *x = ctx;
-	long long now = lb_now_ms(), t = LB_POLL_CAP_MS;
-	unsigned i;
-
-	if (x->conn.state == LB_CONN_BROKEN)
-		return 0;	/* dispatch: reconnect */
-	for (i = 0; i < x->ns; i++) {
-		const struct lb_search *s = &x->s[i];
-
-		if (s->state == LB_SEARCH_FREE)
-			continue;
-		if (!lb_on_current(x, s))
-			return 0;	/* orphaned by a lost connection */
-		if (s->deadline_ms - now < t)
-			t = s->deadline_ms - now;
-	}
-	return t < 0 ? 0 : (int)t;
 }

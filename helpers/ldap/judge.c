@@ -117,6 +117,19 @@ entry_ha1(struct lb_ctx *x, const struct lb_search *s, LDAPMessage *e,
 	return v;
 }
 
+/* "LDAP search failed: ...", what being "search" or "group search";
+ * once a minute per error, or clients could fill the log. */
+void
+lb_log_search_error(struct lb_ctx *x, const char *what, int err)
+{
+	long long t = lb_now_ms();
+
+	if (err != x->last_err || t - x->last_err_ms > 60000)
+		log_error("LDAP %s failed: %s", what, ldap_err2string(err));
+	x->last_err = err;
+	x->last_err_ms = t;
+}
+
 /* An error the server answered with: the verdict, or false when the
  * entries decide (none, or a result that still holds them). */
 static bool
@@ -124,7 +137,6 @@ judge_error(struct lb_ctx *x, int err, enum backend_result *v_r,
     struct backend_answer *a)
 {
 	const struct lb_conf *c = x->c;
-	long long t;
 
 	if ((err == LDAP_NO_SUCH_OBJECT || err == LDAP_INVALID_DN_SYNTAX) &&
 	    c->userattr != NULL && c->scope == LDAP_SCOPE_BASE) {
@@ -145,22 +157,17 @@ judge_error(struct lb_ctx *x, int err, enum backend_result *v_r,
 	if (err == LDAP_SUCCESS || err == LDAP_SIZELIMIT_EXCEEDED ||
 	    (err == LDAP_REFERRAL && c->no_referrals))
 		return false;
-	/* once a minute per error, or clients could fill the log */
-	t = lb_now_ms();
-	if (err != x->last_err || t - x->last_err_ms > 60000)
-		log_error("LDAP search failed: %s", ldap_err2string(err));
-	x->last_err = err;
-	x->last_err_ms = t;
+	lb_log_search_error(x, "search", err);
 	a->err = err == LDAP_TIMELIMIT_EXCEEDED ? "LDAP search timed out" :
 	    "LDAP search failed";
 	*v_r = BACKEND_FAIL;
 	return true;
 }
 
-/* The verdict for one finished search (res), the HA1 or the BH reason in
- * a. */
+/* The verdict for one finished user's search (res), the HA1 (and with
+ * -G the groups) or the BH reason in a. */
 enum backend_result
-lb_judge(struct lb_ctx *x, const struct lb_search *s, LDAPMessage *res,
+lb_judge(struct lb_ctx *x, struct lb_search *s, LDAPMessage *res,
     struct backend_answer *a)
 {
 	LDAPMessage *e;
@@ -186,5 +193,6 @@ lb_judge(struct lb_ctx *x, const struct lb_search *s, LDAPMessage *res,
 		log_debug("the entry found holds the name with other case or spacing: not this user");
 		return BACKEND_NOT_FOUND;
 	}
-	return entry_ha1(x, s, e, a);
+	v = entry_ha1(x, s, e, a);
+	return v == BACKEND_FOUND ? lb_user_found(x, s, e, a) : v;
 }

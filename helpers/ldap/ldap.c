@@ -2,8 +2,9 @@
  *
  * Accepts Squid's digest_ldap_auth options.  One connection, opened at
  * start and kept; searches run asynchronously on it, up to -j at once,
- * and each reply goes out as its search completes.  Several servers fail
- * over (conn.c).  The other files of this folder are listed in
+ * and each reply goes out as its lookup completes; with groups, the OK
+ * carries them (groups.c, gsearch.c).  Several servers fail over
+ * (conn.c).  The other files of this folder are listed in
  * ldap_int.h; this one starts and stops the store and answers the loop's
  * questions.
  */
@@ -13,6 +14,11 @@
 
 #include "ldap_int.h"
 #include "secret.h"
+
+/* Wake up at least this often while searches are pending: libldap may
+ * hold a complete reply in its buffers (TLS) without the socket polling
+ * readable. */
+#define LB_POLL_CAP_MS 100
 
 static int
 lb_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
@@ -38,6 +44,8 @@ lb_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
 	x->conn.last_ok = -1;
 	lb_wlayer_init(x);
 	lb_search_attrs(x);
+	x->gattrs[0] = (char *)(c->group_attr != NULL ? c->group_attr :
+	    LB_DEFAULT_GROUP_ATTR);
 	x->ns = c->inflight;
 	x->s = xcalloc(x->ns, sizeof(*x->s));
 	/* Reaching the directory at start is not required: lookups answer
@@ -70,6 +78,30 @@ lb_event_fd(void *ctx)
 	return fd;
 }
 
+/* The time until the first search in flight times out; 0 when one waits
+ * for a dispatch (orphaned by a lost connection, or BROKEN). */
+static int
+lb_next_timeout(void *ctx)
+{
+	struct lb_ctx *x = ctx;
+	long long now = lb_now_ms(), t = LB_POLL_CAP_MS;
+	unsigned i;
+
+	if (x->conn.state == LB_CONN_BROKEN)
+		return 0;	/* dispatch: reconnect */
+	for (i = 0; i < x->ns; i++) {
+		const struct lb_search *s = &x->s[i];
+
+		if (s->state == LB_SEARCH_FREE)
+			continue;
+		if (!lb_on_current(x, s))
+			return 0;	/* orphaned by a lost connection */
+		if (s->deadline_ms - now < t)
+			t = s->deadline_ms - now;
+	}
+	return t < 0 ? 0 : (int)t;
+}
+
 /* Nothing in flight: nothing should be held, but never wait with it. */
 static void
 lb_idle(void *ctx)
@@ -89,12 +121,22 @@ lb_fini(void **ctx)
 	lb_conn_close(x);
 	x->conn.state = LB_CONN_DISCONNECTED;
 	obuf_free(&x->scratch);
+	notes_free(&x->notes);
+	lb_groups_free(x);
 	obuf_free(&x->wl.buf);
 	lb_servers_free(x->uri, x->nuri);
 	lb_search_attrs_free(x);
 	free(x);
 	*ctx = NULL;
 }
+
+static const struct option lb_longopts[] = {
+	{ "group-rdn", no_argument, NULL, LB_OPT_GROUP_RDN },
+	{ "group-base", required_argument, NULL, LB_OPT_GROUP_BASE },
+	{ "group-filter", required_argument, NULL, LB_OPT_GROUP_FILTER },
+	{ "group-attr", required_argument, NULL, LB_OPT_GROUP_ATTR },
+	{ NULL, 0, NULL, 0 },
+};
 
 const struct backend_ops ldap_backend = {
 	.name = "ldap",
@@ -123,9 +165,17 @@ const struct backend_ops ldap_backend = {
 	    "  -R             do not follow referrals\n"
 	    "  -P             persistent connection (always on; accepted for Squid)\n"
 	    "  -S             strip an NT domain (DOMAIN\\user) from user names\n"
-	    "  -j N           searches in flight with channel IDs (default 16)\n",
-	.shortopts = "b:F:u:A:l:r:es:D:w:W:H:h:p:Zc:t:a:v:PRSj:",
-	.longopts = NULL,
+	    "  -j N           searches in flight with channel IDs (default 16)\n"
+	    "  -G ATTR        the user's groups are the values of ATTR of the user's\n"
+	    "                 entry (e.g. memberOf), sent as group=\"...\" on OK\n"
+	    "  --group-rdn    with -G: a DN value gives the value of its first RDN\n"
+	    "                 (cn=staff,ou=groups,... gives staff)\n"
+	    "  --group-base DN  or search the groups under DN (subtree), with\n"
+	    "  --group-filter FILTER  %D the user's DN, %s the user name (both\n"
+	    "                 escaped), %% a '%', e.g. (member=%D)\n"
+	    "  --group-attr ATTR  each group found gives its ATTR values (default cn)\n",
+	.shortopts = "b:F:u:A:l:r:es:D:w:W:H:h:p:Zc:t:a:v:PRSj:G:",
+	.longopts = lb_longopts,
 	.conf_new = lb_conf_new,
 	.conf_free = lb_conf_free,
 	.option = lb_option,

@@ -8,6 +8,8 @@
  *   wlayer.c    the Sockbuf layers on the connection, the spin-wait
  *   search.c    building and sending a user's search
  *   judge.c     the verdict of a finished search
+ *   groups.c    the user's groups as group="..." annotations (-G)
+ *   gsearch.c   the group search (--group-base, --group-filter)
  *   inflight.c  the table of lookups in flight: start, results, time-outs
  *
  * All state is in the configuration (struct lb_conf, from the options)
@@ -26,12 +28,24 @@
 #include "backend.h"
 #include "clock.h"
 #include "digest.h"
+#include "notes.h"
 #include "obuf.h"
 
 /* Client-side limit for one search when -t is not given; with -t, the
  * server's limit plus LB_SEARCH_GRACE_S, so the server's answer wins. */
 #define LB_DEFAULT_SEARCH_TIMEOUT_S 10
 #define LB_SEARCH_GRACE_S 2
+
+/* The long options (no short letter). */
+enum {
+	LB_OPT_GROUP_RDN = 0x200,
+	LB_OPT_GROUP_BASE,
+	LB_OPT_GROUP_FILTER,
+	LB_OPT_GROUP_ATTR,
+};
+
+/* The group attribute of a group search without --group-attr. */
+#define LB_DEFAULT_GROUP_ATTR "cn"
 
 /* The options (-b, -F ...), with their defaults from lb_conf_new(). */
 struct lb_conf {
@@ -56,6 +70,11 @@ struct lb_conf {
 	bool no_referrals;	/* -R */
 	bool strip_domain;	/* -S */
 	unsigned inflight;	/* -j */
+	const char *memberof;	/* -G: the user's attribute naming groups */
+	bool group_rdn;		/* --group-rdn: a DN value gives its RDN value */
+	const char *group_base;	/* --group-base */
+	const char *group_filter;	/* --group-filter pattern (%D, %s) */
+	const char *group_attr;	/* --group-attr, NULL: LB_DEFAULT_GROUP_ATTR */
 	char err[1024];		/* why -W failed: option()'s message */
 };
 
@@ -100,12 +119,19 @@ struct lb_wlayer {
 	struct obuf buf;	/* searches not yet written to the socket */
 };
 
-/* A lookup's slot in the table of lookups in flight. */
+/* A lookup's slot in the table of lookups in flight.  The state is that
+ * of the search the lookup waits for: the user's, then (--group-filter)
+ * the group search, which starts SENT again. */
 enum lb_search_state {
 	LB_SEARCH_FREE,
 	LB_SEARCH_SENT,		/* sent on connection gen */
 	LB_SEARCH_RESENT,	/* sent again after its connection was lost:
 				 * never a third time */
+};
+
+enum lb_phase {
+	LB_PHASE_USER,		/* the user's search: the entry, the HA1 */
+	LB_PHASE_GROUPS,	/* the group search: ha1 and dn are set */
 };
 
 struct lb_search {
@@ -120,6 +146,23 @@ struct lb_search {
 	char *realm;
 	size_t realm_len;
 	const struct digest_alg *alg;
+	enum lb_phase phase;
+	char *dn;		/* the user's entry (group search: %D) */
+	char ha1[DIGEST_HEX_MAX + 1];	/* found, kept for the group search's
+					 * end; wiped when the slot is freed */
+};
+
+/* The groups of the reply being made, gathered before they are sorted
+ * (groups.c): values one after another in buf, v[i] where each is. */
+struct lb_gval {
+	size_t off, len;
+	const char *p;		/* buf.p + off, once all are gathered */
+};
+
+struct lb_groups {
+	struct obuf buf;
+	struct lb_gval *v;
+	size_t n, cap;
 };
 
 struct lb_ctx {
@@ -132,10 +175,15 @@ struct lb_ctx {
 	unsigned ns;
 	char **attrs;		/* requested: -A, then the exact-match ones */
 	size_t nexact;		/* attributes that must equal the user name */
+	char *gattrs[2];	/* requested by the group search */
 	struct obuf scratch;	/* base and filter being built */
+	struct notes notes;	/* the annotations of the reply being made */
+	struct lb_groups groups;	/* its groups, being gathered */
 	int last_err;		/* last search error logged, and when */
 	long long last_err_ms;
 	bool nobase_logged;
+	bool nogbase_logged;	/* --group-base missing, logged */
+	bool notdn_logged;	/* --group-rdn: a value not a DN, logged */
 };
 
 static inline long long
@@ -180,14 +228,43 @@ int lb_wlayer_flush(struct lb_ctx *x);
 bool lb_wlayer_maybe_buffered(const struct lb_ctx *x);
 void lb_spin_for_reply(struct lb_ctx *x, int fd);
 
-/* search.c */
+/* search.c; lb_send: the search of s's phase (the user's or the group
+ * search) */
 void lb_search_attrs(struct lb_ctx *x);
 void lb_search_attrs_free(struct lb_ctx *x);
 int lb_search_wait_s(const struct lb_ctx *x);
+int lb_search_ext(struct lb_ctx *x, struct lb_search *s, const char *base,
+    int scope, const char *filter, char **attrs, int sizelimit,
+    const char **err_r);
 int lb_search_send(struct lb_ctx *x, struct lb_search *s, const char **err_r);
+int lb_send(struct lb_ctx *x, struct lb_search *s, const char **err_r);
 
-/* judge.c */
-enum backend_result lb_judge(struct lb_ctx *x, const struct lb_search *s,
+/* judge.c; lb_log_search_error: once a minute per error code */
+enum backend_result lb_judge(struct lb_ctx *x, struct lb_search *s,
+    LDAPMessage *res, struct backend_answer *a);
+void lb_log_search_error(struct lb_ctx *x, const char *what, int err);
+
+/* groups.c */
+enum backend_result lb_user_found(struct lb_ctx *x, struct lb_search *s,
+    LDAPMessage *e, struct backend_answer *a);
+void lb_groups_reset(struct lb_ctx *x);
+void lb_groups_add(struct lb_ctx *x, struct berval **vals, bool rdn);
+void lb_groups_emit(struct lb_ctx *x, struct notes *nt);
+void lb_groups_free(struct lb_ctx *x);
+void lb_groups_log_dropped(const struct lb_search *s, const struct notes *nt);
+
+/* gsearch.c: the group search, when --group-filter is given */
+static inline bool
+lb_group_search_on(const struct lb_conf *c)
+{
+	return c->group_filter != NULL;
+}
+
+int lb_group_pattern_check(const char *pattern, const char **err_r);
+int lb_group_send(struct lb_ctx *x, struct lb_search *s, const char **err_r);
+enum backend_result lb_group_start(struct lb_ctx *x, struct lb_search *s,
+    struct backend_answer *a);
+enum backend_result lb_group_judge(struct lb_ctx *x, struct lb_search *s,
     LDAPMessage *res, struct backend_answer *a);
 
 /* inflight.c; lb_on_current: s was sent on the connection now open */
@@ -197,6 +274,5 @@ void lb_table_free(struct lb_ctx *x);
 enum backend_result lb_start(void *ctx, const struct backend_query *q,
     unsigned token, struct backend_answer *a);
 void lb_dispatch(void *ctx, backend_done_fn *done, void *loop);
-int lb_next_timeout(void *ctx);
 
 #endif

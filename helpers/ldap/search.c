@@ -31,14 +31,15 @@ attr_before(const char *f, const char *p)
  * naming attributes ignoring case and extra spaces, so "Alice" finds
  * alice's entry; Squid's ACLs compare names exactly, so such a login
  * would pass under another name.  The requested attributes are -A first,
- * then these. */
+ * then these, then -G: the groups come with the entry, in the same round
+ * trip. */
 void
 lb_search_attrs(struct lb_ctx *x)
 {
 	const char *f = x->c->filter, *p, *a;
 	size_t n = 1;
 
-	x->attrs = xcalloc(strlen(f != NULL ? f : "") / 4 + 3, sizeof(char *));
+	x->attrs = xcalloc(strlen(f != NULL ? f : "") / 4 + 4, sizeof(char *));
 	x->attrs[0] = xstrdup(x->c->passattr);
 	if (x->c->userattr != NULL)
 		x->attrs[n++] = xstrdup(x->c->userattr);
@@ -47,6 +48,8 @@ lb_search_attrs(struct lb_ctx *x)
 			if ((a = attr_before(f, p)) != NULL)
 				x->attrs[n++] = xmemdup0(a, (size_t)(p - a));
 	x->nexact = n - 1;
+	if (x->c->memberof != NULL)
+		x->attrs[n++] = xstrdup(x->c->memberof);
 	x->attrs[n] = NULL;
 }
 
@@ -123,30 +126,31 @@ debug_search(const struct lb_ctx *x, size_t filter_off)
 	    log_sanitize(filter, strlen(filter), f, sizeof(f)));
 }
 
-/* Build base and filter for s and send the search.  Returns 0, or -1
- * with *err_r set (the connection is dropped when it is the cause). */
+/* Send a search of s (the user's or the group search) on the connection,
+ * writes held for the batch.  Returns 0, or -1 with *err_r set (the
+ * connection is dropped when it is the cause). */
 int
-lb_search_send(struct lb_ctx *x, struct lb_search *s, const char **err_r)
+lb_search_ext(struct lb_ctx *x, struct lb_search *s, const char *base,
+    int scope, const char *filter, char **attrs, int sizelimit,
+    const char **err_r)
 {
 	const struct lb_conf *c = x->c;
 	struct timeval tv = { .tv_sec = c->timelimit };
-	size_t filter_off = build(x, s);
+	bool g = s->phase == LB_PHASE_GROUPS;
 	int rc, msgid;
 
-	debug_search(x, filter_off);
-	/* size limit 2: a second entry is enough to call the user ambiguous */
 	x->wl.hold = true;
-	rc = ldap_search_ext(x->conn.ld, x->scratch.p, c->scope,
-	    x->scratch.p + filter_off, x->attrs, 0, NULL, NULL,
-	    c->timelimit > 0 ? &tv : NULL, 2, &msgid);
+	rc = ldap_search_ext(x->conn.ld, base, scope, filter, attrs, 0, NULL,
+	    NULL, c->timelimit > 0 ? &tv : NULL, sizelimit, &msgid);
 	x->wl.hold = false;
 	if (rc != LDAP_SUCCESS) {
 		if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) {
 			lb_conn_lost(x, rc);
 			*err_r = "LDAP server unreachable";
 		} else {
-			log_error("LDAP search could not be sent: %s", ldap_err2string(rc));
-			*err_r = "LDAP search failed";
+			log_error("LDAP %s could not be sent: %s",
+			    g ? "group search" : "search", ldap_err2string(rc));
+			*err_r = g ? "LDAP group search failed" : "LDAP search failed";
 		}
 		return -1;
 	}
@@ -154,4 +158,23 @@ lb_search_send(struct lb_ctx *x, struct lb_search *s, const char **err_r)
 	s->gen = x->conn.gen;
 	s->deadline_ms = lb_now_ms() + 1000LL * lb_search_wait_s(x);
 	return 0;
+}
+
+/* Build base and filter for s and send the user's search. */
+int
+lb_search_send(struct lb_ctx *x, struct lb_search *s, const char **err_r)
+{
+	size_t filter_off = build(x, s);
+
+	debug_search(x, filter_off);
+	/* size limit 2: a second entry is enough to call the user ambiguous */
+	return lb_search_ext(x, s, x->scratch.p, x->c->scope,
+	    x->scratch.p + filter_off, x->attrs, 2, err_r);
+}
+
+int
+lb_send(struct lb_ctx *x, struct lb_search *s, const char **err_r)
+{
+	return s->phase == LB_PHASE_GROUPS ? lb_group_send(x, s, err_r) :
+	    lb_search_send(x, s, err_r);
 }

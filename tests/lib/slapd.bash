@@ -1,15 +1,22 @@
 # slapd.bash - a throwaway OpenLDAP server for the tests.
 #
-#   slapd_setup DIR [tls]   write a config (mdb backend, suffix
+#   slapd_setup DIR [tls] [memberof]
+#                           write a config (mdb backend, suffix
 #                           dc=example,dc=org) and start slapd on a free
 #                           127.0.0.1 port; with "tls", also a certificate
-#                           made with openssl for StartTLS
+#                           made with openssl for StartTLS; with
+#                           "memberof", slapd's memberof overlay, which
+#                           keeps memberOf on each member of a
+#                           groupOfNames (entries added with slapd_add;
+#                           SLAPD_MEMBEROF=yes, or no when the module is
+#                           not installed)
 #   slapd_stop              stop the slapd we started (by its pid file)
 #   slapd_start             start it again on the same port and data
 #   slapd_add LDIF-FILE     add entries as the root DN
 #
 # Sets SLAPD_URI, SLAPD_PORT, SLAPD_BASE, SLAPD_ROOTDN, SLAPD_SECRET_FILE
-# (the root DN's password, for -W) and, with tls, SLAPD_CACERT.
+# (the root DN's password, for -W), SLAPD_MEMBEROF and, with tls,
+# SLAPD_CACERT.
 
 SLAPD_BIN=${SLAPD_BIN:-/usr/sbin/slapd}
 SLAPD_BASE="dc=example,dc=org"
@@ -18,6 +25,10 @@ SLAPD_ROOTDN="cn=admin,$SLAPD_BASE"
 slapd_setup() {
 	SLAPD_DIR=$1
 	local tls=${2:-}
+	SLAPD_MEMBEROF=no
+	if [[ " ${*:2} " == *" memberof "* ]] && [ -e /usr/lib/ldap/memberof.la ]; then
+		SLAPD_MEMBEROF=yes
+	fi
 	require_cmd "$SLAPD_BIN"
 	require_cmd ldapadd
 	mkdir -p "$SLAPD_DIR/db"
@@ -32,6 +43,7 @@ slapd_setup() {
 		echo "include /etc/ldap/schema/inetorgperson.schema"
 		echo "modulepath /usr/lib/ldap"
 		echo "moduleload back_mdb"
+		if [ "$SLAPD_MEMBEROF" = yes ]; then echo "moduleload memberof"; fi
 		echo "pidfile $SLAPD_DIR/slapd.pid"
 		echo "loglevel 0"	# no syslog here; logging each operation is slow
 		echo "argsfile $SLAPD_DIR/slapd.args"
@@ -48,6 +60,12 @@ slapd_setup() {
 		echo "directory $SLAPD_DIR/db"
 		echo "index objectClass,uid,cn eq"
 		echo "sizelimit unlimited"
+		if [ "$SLAPD_MEMBEROF" = yes ]; then
+			echo "overlay memberof"
+			echo "memberof-group-oc groupOfNames"
+			echo "memberof-member-ad member"
+			echo "memberof-memberof-ad memberOf"
+		fi
 	} >"$SLAPD_DIR/slapd.conf"
 	slapd_start || return 1
 	cat >"$SLAPD_DIR/base.ldif" <<-LDIF
@@ -62,7 +80,7 @@ slapd_setup() {
 	ou: people
 	LDIF
 	slapd_add "$SLAPD_DIR/base.ldif"
-	export SLAPD_URI SLAPD_PORT SLAPD_BASE SLAPD_ROOTDN SLAPD_SECRET_FILE SLAPD_DIR
+	export SLAPD_URI SLAPD_PORT SLAPD_BASE SLAPD_ROOTDN SLAPD_SECRET_FILE SLAPD_DIR SLAPD_MEMBEROF
 }
 
 slapd_make_cert() {
