@@ -55,10 +55,10 @@ one_line_error() {
 @test "--init creates the shared schema, 0640 or stricter, and can run again" {
 	run bash -c "umask 022; '$DPW' --sqlite '$DB' --init"
 	[ "$status" -eq 0 ]
-	[ "$output" = "digest_passwd: $DB: schema version 1 ready" ]
+	[ "$output" = "digest_passwd: $DB: schema version 2 ready" ]
 	[ "$(stat -c %a "$DB")" = 640 ]
-	[ "$(q 'SELECT version FROM schema_version')" = 1 ]
-	[ "$(q "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name" | tr '\n' ' ')" = "digest_users schema_version " ]
+	[ "$(q 'SELECT version FROM schema_version')" = 2 ]
+	[ "$(q "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name" | tr '\n' ' ')" = "digest_groups digest_users schema_version " ]
 	printf 'pw\n' | "$DPW" -i --sqlite "$DB" R alice 2>/dev/null
 	run "$DPW" --sqlite "$DB" --init
 	[ "$status" -eq 0 ]
@@ -193,7 +193,7 @@ one_line_error() {
 	set_pw R alice a
 	q 'UPDATE schema_version SET version = 99'
 	run bash -c "printf 'pw\n' | '$DPW' -i --sqlite '$DB' R bob"
-	one_line_error "schema version 99 is newer than this digest_passwd knows (1)"
+	one_line_error "schema version 99 is newer than this digest_passwd knows (2)"
 	run "$DPW" --sqlite "$DB" --init
 	one_line_error "schema version 99"
 	[ "$(q 'SELECT count(*) FROM digest_users')" = 1 ]
@@ -399,4 +399,182 @@ sys.exit(os.WEXITSTATUS(st))
 	[ ! -e "$DB" ]
 	run bash -c "printf 'pw\n' | '$DPW' -i --sqlite '$DB' R alice"
 	one_line_error "SQLite support not compiled in"
+}
+
+# --- groups (schema version 2) -------------------------------------------------
+
+# v1_store: $DB as digest-helpers 0.1 made it (schema version 1, no
+# digest_groups), with alice and bob in R (bob disabled) and alice in S
+v1_store() {
+	q "CREATE TABLE schema_version (version INTEGER NOT NULL);
+	   INSERT INTO schema_version (version) VALUES (1);
+	   CREATE TABLE digest_users (
+	     user TEXT NOT NULL, realm TEXT NOT NULL,
+	     ha1 TEXT NOT NULL CHECK (length(ha1) = 32),
+	     enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+	     PRIMARY KEY (user, realm)) WITHOUT ROWID;
+	   INSERT INTO digest_users VALUES ('alice', 'R', '$(md5hex alice:R:a)', 1),
+	     ('bob', 'R', '$(md5hex bob:R:b)', 0), ('alice', 'S', '$(md5hex alice:S:s)', 1);"
+}
+
+@test "--init migrates a version-1 store to 2, keeping every user, HA1 and flag" {
+	v1_store
+	q 'SELECT * FROM digest_users ORDER BY user, realm' >"$W/before"
+	# a version-1 store is used as it is, without groups
+	[ "$("$DPW" --sqlite "$DB" -l)" = "$(printf 'alice:R\nbob:R (disabled)\nalice:S')" ]
+	set_pw R carol c
+	"$DPW" --sqlite "$DB" -D R carol 2>/dev/null
+	run "$DPW" --sqlite "$DB" --group-add R alice staff
+	one_line_error "$DB: schema version 1 has no groups; upgrade it with: digest_passwd --sqlite $DB --init"
+	[ "$(q 'SELECT version FROM schema_version')" = 1 ]
+	run "$DPW" --sqlite "$DB" --init
+	[ "$status" -eq 0 ]
+	[ "$output" = "digest_passwd: $DB: schema version 2 ready (migrated from version 1)" ]
+	[ "$(q 'SELECT version FROM schema_version')" = 2 ]
+	[ "$(q 'SELECT count(*) FROM digest_groups')" = 0 ]
+	q 'SELECT * FROM digest_users ORDER BY user, realm' >"$W/after"
+	diff -u "$W/before" "$W/after"
+	printf 'a\n' | "$DPW" -v -i --sqlite "$DB" R alice 2>/dev/null
+	run "$DPW" --sqlite "$DB" --init
+	[ "$output" = "digest_passwd: $DB: schema version 2 ready" ]
+	"$DPW" --sqlite "$DB" --group-add R alice staff 2>/dev/null
+	[ "$("$DPW" --sqlite "$DB" -l R)" = "$(printf 'alice:R\tstaff\nbob:R (disabled)')" ]
+}
+
+@test "--init migrates in one transaction: a failure part way leaves version 1" {
+	v1_store
+	q "CREATE TRIGGER boom BEFORE UPDATE ON schema_version
+	   BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+	run "$DPW" --sqlite "$DB" --init
+	one_line_error "cannot migrate the schema: refused by a test trigger"
+	[ "$(q 'SELECT version FROM schema_version')" = 1 ]
+	[ -z "$(q "SELECT name FROM sqlite_master WHERE name = 'digest_groups'")" ]
+	[ "$(q 'SELECT count(*) FROM digest_users')" = 3 ]
+	# -c migrates as --init does
+	q 'DROP TRIGGER boom'
+	run bash -c "printf 'd\n' | '$DPW' -c -i --sqlite '$DB' R dave"
+	[ "$status" -eq 0 ]
+	[ "$(q 'SELECT version FROM schema_version')" = 2 ]
+	[ "$(q 'SELECT count(*) FROM digest_users')" = 4 ]
+}
+
+@test "--group-add, --group-del and -l with groups" {
+	init_store
+	set_pw R alice a
+	set_pw R bob b
+	set_pw S alice s
+	run "$DPW" --sqlite "$DB" --group-add R alice staff
+	[ "$status" -eq 0 ]
+	[ "$output" = "digest_passwd: added user alice in realm R to group staff" ]
+	"$DPW" --sqlite "$DB" --group-add R alice 'wi,fi' 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add R alice 'back\slash	tab' 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add S alice "x' OR 1=1 --" 2>/dev/null
+	# already a member: nothing changes, not an error
+	run "$DPW" --sqlite "$DB" --group-add R alice staff
+	[ "$status" -eq 0 ]
+	[ "$output" = "digest_passwd: user alice in realm R is already in group staff" ]
+	[ "$(q "SELECT count(*) FROM digest_groups WHERE grp = 'staff'")" = 1 ]
+	"$DPW" --sqlite "$DB" --disable R alice 2>/dev/null
+	# sorted by realm and user; groups after a tab, by name, ',' '\' and
+	# control bytes as \xHH
+	cat >"$W/expect" <<-'EOF'
+	alice:R (disabled)	back\x5cslash\x09tab,staff,wi\x2cfi
+	bob:R
+	alice:S	x' OR 1=1 --
+	EOF
+	"$DPW" --sqlite "$DB" -l >"$W/got"
+	diff -u "$W/expect" "$W/got"
+	[ "$("$DPW" --sqlite "$DB" -l S)" = "$(printf "alice:S\tx' OR 1=1 --")" ]
+	run "$DPW" --sqlite "$DB" --group-del R alice staff
+	[ "$status" -eq 0 ]
+	[ "$output" = "digest_passwd: removed user alice in realm R from group staff" ]
+	run "$DPW" --sqlite "$DB" --group-del R alice staff
+	one_line_error "user alice in realm R is not in group staff"
+	run "$DPW" --sqlite "$DB" --group-del S alice 'wi,fi'
+	one_line_error "user alice in realm S is not in group wi,fi"
+	# the user must exist in that realm
+	run "$DPW" --sqlite "$DB" --group-add R carol staff
+	one_line_error "user carol not found in realm R"
+	run "$DPW" --sqlite "$DB" --group-add S bob staff
+	one_line_error "user bob not found in realm S"
+	run "$DPW" --sqlite "$DB" --group-del S bob staff
+	one_line_error "user bob not found in realm S"
+	[ "$(q 'SELECT user, realm, grp FROM digest_groups ORDER BY realm, grp' | tr '\n' '|')" = "alice|R|back\\slash	tab|alice|R|wi,fi|alice|S|x' OR 1=1 --|" ]
+}
+
+@test "--group-add: refused group names change nothing" {
+	init_store
+	set_pw R alice a
+	local long
+	long=$(printf 'g%.0s' $(seq 1025))
+	run "$DPW" --sqlite "$DB" --group-add R alice ''
+	one_line_error "invalid group name: it must not be empty; nothing changed"
+	run "$DPW" --sqlite "$DB" --group-add R alice $'two\nlines'
+	one_line_error "invalid group name: it must not contain a line break"
+	run "$DPW" --sqlite "$DB" --group-add R alice $'cr\rhere'
+	one_line_error "invalid group name: it must not contain a line break"
+	run "$DPW" --sqlite "$DB" --group-add R alice "$long"
+	one_line_error "invalid group name: it must not be longer than 1024 bytes"
+	run "$DPW" --sqlite "$DB" --group-del R alice ''
+	one_line_error "invalid group name"
+	run "$DPW" --sqlite "$DB" --group-add R 'a:b' staff
+	one_line_error "invalid user name"
+	[ "$(q 'SELECT count(*) FROM digest_groups')" = 0 ]
+	"$DPW" --sqlite "$DB" --group-add R alice "${long%g}" 2>/dev/null
+	[ "$(q 'SELECT length(grp) FROM digest_groups')" = 1024 ]
+}
+
+@test "-D deletes the user's groups in that realm, in the same transaction" {
+	init_store
+	set_pw R alice a
+	set_pw S alice s
+	set_pw R bob b
+	"$DPW" --sqlite "$DB" --group-add R alice staff 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add R alice wifi 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add S alice other 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add R bob staff 2>/dev/null
+	# the group delete fails: the user stays too
+	q "CREATE TRIGGER boom BEFORE DELETE ON digest_groups
+	   BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+	run "$DPW" --sqlite "$DB" -D R alice
+	one_line_error "refused by a test trigger"
+	[ "$(q "SELECT count(*) FROM digest_users WHERE user = 'alice'")" = 2 ]
+	q 'DROP TRIGGER boom'
+	run "$DPW" --sqlite "$DB" -D R alice
+	[ "$status" -eq 0 ]
+	[ "$(q 'SELECT user, realm, grp FROM digest_groups ORDER BY realm, user, grp' | tr '\n' ' ')" = "bob|R|staff alice|S|other " ]
+	# added again, the user starts without groups
+	set_pw R alice new
+	[ "$("$DPW" --sqlite "$DB" -l R)" = "$(printf 'alice:R\nbob:R\tstaff')" ]
+}
+
+@test "--group-add, --group-del: usage errors are one line and exit 1" {
+	init_store
+	set_pw R alice a
+	run "$DPW" --sqlite "$DB" --group-add R alice
+	one_line_error "--group-add takes REALM USER GROUP (see --help)"
+	run "$DPW" --sqlite "$DB" --group-del R alice g extra
+	one_line_error "--group-del takes REALM USER GROUP (see --help)"
+	run "$DPW" --group-add "$W/file" R alice g
+	one_line_error "--group-add needs --sqlite DB"
+	run "$DPW" --sqlite "$DB" --group-add --group-del R alice g
+	one_line_error "--group-add and --group-del cannot be combined"
+	run "$DPW" --sqlite "$DB" -D --group-add R alice g
+	one_line_error "-D and --group-add cannot be combined"
+	run "$DPW" --sqlite "$DB" -c --group-add R alice g
+	one_line_error "-c cannot be combined with --group-add"
+	run "$DPW" --sqlite "$DB" -i --group-del R alice g
+	one_line_error "-i cannot be combined with --group-del"
+	[ "$(q 'SELECT count(*) FROM digest_groups')" = 0 ]
+}
+
+@test "30 concurrent --group-add on one user: none lost" {
+	init_store
+	set_pw R alice a
+	for i in $(seq 1 30); do
+		"$DPW" --sqlite "$DB" --group-add R alice "g$i" 2>/dev/null 3>&- &
+	done
+	wait
+	[ "$(q "SELECT count(*) FROM digest_groups WHERE user = 'alice' AND realm = 'R'")" = 30 ]
+	"$DPW" --sqlite "$DB" -l R | grep -q $'^alice:R\tg1,g10,g11,'
 }

@@ -108,7 +108,7 @@ IN
 	run "$DSA" -q 'SELEC digest FROM accounts' "$DB"
 	one_line_error "bad -q query"
 	run "$DSA" -q 'SELECT ha1, enabled FROM digest_users WHERE user = :user' "$DB"
-	one_line_error "returns 2 columns"
+	one_line_error "the query's column 2 is named \"enabled\", which is not an annotation Squid takes"
 	run "$DSA" -q 'SELECT ha1 FROM digest_users WHERE user = :user AND realm = :domain' "$DB"
 	one_line_error "only use the parameters :user and :realm"
 	run "$DSA" -q 'SELECT ha1 FROM digest_users WHERE realm = :realm' "$DB"
@@ -448,4 +448,210 @@ new_locked_db() {
 	kill -HUP "$HELPER_PID"
 	wait_for 5 grep -q 'was replaced; reopened it' "$t/err"
 	[ "$(q)" = "OK ha1=\"$(md5hex 'alice:Realm:changed')\"" ]
+}
+
+# --- groups and annotations (schema version 2, -q columns, -g) ---------------
+
+# v1_store FILE: a store of schema version 1 (no digest_groups), with
+# alice in Realm (password wonderland), as digest-helpers 0.1 made it
+v1_store() {
+	sqlite3 "$1" "CREATE TABLE schema_version (version INTEGER NOT NULL);
+		INSERT INTO schema_version (version) VALUES (1);
+		CREATE TABLE digest_users (
+		  user TEXT NOT NULL, realm TEXT NOT NULL,
+		  ha1 TEXT NOT NULL CHECK (length(ha1) = 32),
+		  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+		  PRIMARY KEY (user, realm)) WITHOUT ROWID;
+		INSERT INTO digest_users (user, realm, ha1) VALUES ('alice', 'Realm', '$HA_ALICE');"
+}
+
+@test "groups: each OK carries the user's groups in that realm (none, one, several), quoted" {
+	"$DPW" --sqlite "$DB" --group-add Realm alice staff 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add Realm alice 'wi"fi\x' 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add "Second Realm" alice other 2>/dev/null
+	printf 'd\n' | "$DPW" -i --sqlite "$DB" Realm dave 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add Realm dave staff 2>/dev/null
+	"$DPW" --sqlite "$DB" --disable Realm dave 2>/dev/null
+	run sqlask "$DB" <<'IN'
+1 "alice":"Realm"
+2 "alice":"Second Realm"
+3 "bob":"Realm"
+4 "dave":"Realm"
+5 "carol":"Realm"
+IN
+	[ "${lines[0]}" = "1 OK ha1=\"$HA_ALICE\" group=\"staff\" group=\"wi\\\"fi\\\\x\"" ]
+	[ "${lines[1]}" = "2 OK ha1=\"$(md5hex 'alice:Second Realm:other')\" group=\"other\"" ]
+	[ "${lines[2]}" = "3 OK ha1=\"$(md5hex 'bob:Realm:builder')\"" ]
+	[ "${lines[3]}" = '4 ERR message="No such user"' ]
+	[ "${lines[4]}" = '5 ERR message="No such user"' ]
+	[ "${#lines[@]}" -eq 5 ]
+}
+
+@test "groups: many requests with channel IDs, each reply with its own user's groups" {
+	"$DPW" --sqlite "$DB" --group-add Realm alice staff 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add Realm alice wifi 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add Realm bob builders 2>/dev/null
+	"$DPW" --sqlite "$DB" --group-add "Second Realm" alice other 2>/dev/null
+	local a1="OK ha1=\"$HA_ALICE\" group=\"staff\" group=\"wifi\""
+	local a2="OK ha1=\"$(md5hex 'alice:Second Realm:other')\" group=\"other\""
+	local b1="OK ha1=\"$(md5hex 'bob:Realm:builder')\" group=\"builders\""
+	local i
+	for i in $(seq 0 2999); do
+		case $((i % 4)) in
+		0) printf '%d "alice":"Realm"\n' "$i"; echo "$i $a1" >&3 ;;
+		1) printf '%d "bob":"Realm"\n' "$i"; echo "$i $b1" >&3 ;;
+		2) printf '%d "alice":"Second Realm"\n' "$i"; echo "$i $a2" >&3 ;;
+		3) printf '%d "bob":"Second Realm"\n' "$i"; echo "$i ERR message=\"No such user\"" >&3 ;;
+		esac
+	done >"$BATS_TEST_TMPDIR/req" 3>"$BATS_TEST_TMPDIR/want"
+	sqlask "$DB" <"$BATS_TEST_TMPDIR/req" >"$BATS_TEST_TMPDIR/out"
+	diff -u "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "groups: the first group given to a store without any is in the next reply" {
+	coproc H { exec "$DSA" "$DB" 2>"$BATS_TEST_TMPDIR/err"; }
+	HELPER_PID=$H_PID
+	q() {
+		local r=TIMEOUT
+		printf '"alice":"Realm"\n' >&"${H[1]}"
+		read -r -t 5 r <&"${H[0]}" || true
+		printf '%s' "$r"
+	}
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	"$DPW" --sqlite "$DB" --group-add Realm alice staff 2>/dev/null
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\" group=\"staff\"" ]
+	"$DPW" --sqlite "$DB" --group-del Realm alice staff 2>/dev/null
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+}
+
+@test "groups: a version-1 store is read without groups, and picked up once migrated in place" {
+	local old="$BATS_TEST_TMPDIR/v1.db"
+	v1_store "$old"
+	coproc H { exec "$DSA" "$old" 2>"$BATS_TEST_TMPDIR/err"; }
+	HELPER_PID=$H_PID
+	q() {
+		local r=TIMEOUT
+		printf '"alice":"Realm"\n' >&"${H[1]}"
+		read -r -t 5 r <&"${H[0]}" || true
+		printf '%s' "$r"
+	}
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\"" ]
+	"$DPW" --sqlite "$old" --init 2>/dev/null
+	"$DPW" --sqlite "$old" --group-add Realm alice staff 2>/dev/null
+	local want="OK ha1=\"$HA_ALICE\" group=\"staff\"" got end=$((SECONDS + 5))
+	while got=$(q); [ "$got" != "$want" ]; do
+		[ "$SECONDS" -lt "$end" ] || { echo "got $got" >&2; false; }
+		[ "$got" = "OK ha1=\"$HA_ALICE\"" ]
+		sleep 0.2
+	done
+	grep -q 'the schema is now version 2; reopened it' "$BATS_TEST_TMPDIR/err"
+}
+
+@test "groups: a failing group lookup is BH, never an OK without the groups" {
+	"$DPW" --sqlite "$DB" --group-add Realm alice staff 2>/dev/null
+	coproc H { exec "$DSA" "$DB" 2>"$BATS_TEST_TMPDIR/err"; }
+	HELPER_PID=$H_PID
+	q() {
+		local r=TIMEOUT
+		printf '"alice":"Realm"\n' >&"${H[1]}"
+		read -r -t 5 r <&"${H[0]}" || true
+		printf '%s' "$r"
+	}
+	[ "$(q)" = "OK ha1=\"$HA_ALICE\" group=\"staff\"" ]
+	sqlite3 "$DB" 'DROP TABLE digest_groups'
+	[ "$(q)" = 'BH message="Database error"' ]
+	grep -q 'group lookup failed: no such table: digest_groups' "$BATS_TEST_TMPDIR/err"
+}
+
+@test "-q: the columns after the HA1 are annotations named by their columns; NULL adds nothing" {
+	local other="$BATS_TEST_TMPDIR/app.db"
+	sqlite3 "$other" "CREATE TABLE accounts (login TEXT, digest TEXT, dept TEXT, team TEXT);
+		INSERT INTO accounts VALUES ('alice', '$HA_ALICE', 'sci\"ence\\lab', 'red');
+		INSERT INTO accounts VALUES ('bob', '$(md5hex 'bob:Realm:b')', NULL, NULL);
+		INSERT INTO accounts VALUES ('eve', '$(md5hex 'eve:Realm:e')', '', 'blue');"
+	run sqlask -q 'SELECT digest, dept AS dept_, team AS "tag", 42 AS n_ FROM accounts WHERE login = :user' "$other" <<'IN'
+"alice":"Realm"
+7 "bob":"Realm"
+"eve":"Realm"
+IN
+	[ "${lines[0]}" = "OK ha1=\"$HA_ALICE\" dept_=\"sci\\\"ence\\\\lab\" tag=\"red\" n_=\"42\"" ]
+	[ "${lines[1]}" = "7 OK ha1=\"$(md5hex 'bob:Realm:b')\" n_=\"42\"" ]
+	[ "${lines[2]}" = "OK ha1=\"$(md5hex 'eve:Realm:e')\" dept_=\"\" tag=\"blue\" n_=\"42\"" ]
+	# a second row is still ambiguous: ERR, and no annotation of the first
+	sqlite3 "$other" "INSERT INTO accounts VALUES ('alice', '$HA_ALICE', 'x', 'y')"
+	run sqlask -q 'SELECT digest, dept AS dept_ FROM accounts WHERE login = :user' "$other" <<<'"alice":"Realm"'
+	[ "$output" = 'ERR message="No such user"' ]
+}
+
+@test "-q: a column name that is not an annotation Squid takes is refused at start-up, named" {
+	local other="$BATS_TEST_TMPDIR/app.db" col
+	sqlite3 "$other" "CREATE TABLE accounts (login TEXT, digest TEXT, dept TEXT)"
+	run "$DSA" -q 'SELECT digest, dept FROM accounts WHERE login = :user' "$other"
+	one_line_error "the query's column 2 is named \"dept\", which is not an annotation Squid takes"
+	for col in '"ha1"' '"message"' '"a b_"' '"_"' '"x"' "'lit'"; do
+		run "$DSA" -q "SELECT digest, 1 AS dept_, dept AS $col FROM accounts WHERE login = :user" "$other"
+		one_line_error "the query's column 3 is named"
+	done
+	run "$DSA" -q 'SELECT digest, upper(dept) FROM accounts WHERE login = :user' "$other"
+	one_line_error 'column 2 is named "upper(dept)"'
+	# the keys Squid takes
+	run "$DSA" -q 'SELECT digest, dept AS "group", dept AS tag, dept AS clt_conn_tag, dept AS "Dept-2_" FROM accounts WHERE login = :user' "$other" </dev/null
+	[ "$status" -eq 0 ]
+}
+
+@test "-g: the rows of a group query are the user's groups, :user and :realm bound" {
+	local other="$BATS_TEST_TMPDIR/app.db"
+	sqlite3 "$other" "CREATE TABLE accounts (login TEXT, domain TEXT, digest TEXT);
+		CREATE TABLE members (login TEXT, domain TEXT, grp TEXT);
+		INSERT INTO accounts VALUES ('alice', 'Realm', '$HA_ALICE'), ('bob', 'Realm', '$(md5hex 'bob:Realm:b')');
+		INSERT INTO members VALUES ('alice', 'Realm', 'web'), ('alice', 'Realm', 'mail'),
+		  ('alice', 'Other', 'elsewhere'), ('alice', 'Realm', NULL), ('x'' OR 1=1 --', 'Realm', 'leak');"
+	run sqlask -q 'SELECT digest FROM accounts WHERE login = :user AND domain = :realm' \
+		-g 'SELECT grp FROM members WHERE login = :user AND domain = :realm ORDER BY grp' "$other" <<'IN'
+1 "alice":"Realm"
+2 "bob":"Realm"
+IN
+	[ "${lines[0]}" = "1 OK ha1=\"$HA_ALICE\" group=\"mail\" group=\"web\"" ]
+	[ "${lines[1]}" = "2 OK ha1=\"$(md5hex 'bob:Realm:b')\"" ]
+	# with the default schema, -g replaces digest_groups
+	"$DPW" --sqlite "$DB" --group-add Realm alice staff 2>/dev/null
+	run sqlask -g "SELECT 'g-' || :user" "$DB" <<<'"alice":"Realm"'
+	[ "$output" = "OK ha1=\"$HA_ALICE\" group=\"g-alice\"" ]
+}
+
+@test "-g: checked at start-up like -q" {
+	run "$DSA" -g 'SELEC grp FROM digest_groups' "$DB"
+	one_line_error "$DB: bad -g query: "
+	run "$DSA" -g 'SELECT grp FROM nowhere WHERE user = :user' "$DB"
+	one_line_error "bad -g query: no such table: nowhere"
+	run "$DSA" -g 'SELECT grp, realm FROM digest_groups WHERE user = :user' "$DB"
+	one_line_error "the -g query returns 2 columns; it must return exactly one, the group"
+	run "$DSA" -g 'SELECT grp FROM digest_groups WHERE user = :user AND realm = :domain' "$DB"
+	one_line_error "the -g query may only use the parameters :user and :realm (found :domain)"
+	run "$DSA" -g 'SELECT grp FROM digest_groups WHERE realm = :realm' "$DB"
+	one_line_error "the -g query must use :user"
+	run "$DSA" -g 'DELETE FROM digest_groups WHERE user = :user RETURNING grp' "$DB"
+	one_line_error "the -g query must only read (a SELECT)"
+	run "$DSA" -g 'SELECT grp FROM digest_groups WHERE user = :user; DELETE FROM digest_users' "$DB"
+	one_line_error "bad -g query: it must be a single statement"
+	run "$DSA" -g '' "$DB"
+	one_line_error "-g needs an SQL query"
+	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM digest_users')" = 3 ]
+}
+
+@test "-g: a group query that fails for a user is BH, logged; the others are answered" {
+	"$DSA" -g "SELECT CASE WHEN :user = 'bob' THEN abs(-9223372036854775808) ELSE 'staff' END" "$DB" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" <<'IN'
+1 "alice":"Realm"
+2 "bob":"Realm"
+3 "alice":"Second Realm"
+4 "carol":"Realm"
+IN
+	run cat "$BATS_TEST_TMPDIR/out"
+	[ "${lines[0]}" = "1 OK ha1=\"$HA_ALICE\" group=\"staff\"" ]
+	[ "${lines[1]}" = '2 BH message="Database error"' ]
+	[ "${lines[2]}" = "3 OK ha1=\"$(md5hex 'alice:Second Realm:other')\" group=\"staff\"" ]
+	[ "${lines[3]}" = '4 ERR message="No such user"' ]
+	grep -q "$DB: group lookup failed: integer overflow" "$BATS_TEST_TMPDIR/err"
 }

@@ -1,6 +1,6 @@
 /* digest_passwd.c - maintain digest users in an htdigest file or an
  * SQLite store (digest_passwd(1)): the command line, then a hand-off to
- * passwd_file.c or passwd_sqlite.c.
+ * passwd_file.c, passwd_sqlite.c or passwd_pgsql.c (--pgsql CONNINFO).
  */
 #include "config.h"
 
@@ -17,12 +17,14 @@
 #include "log.h"
 #include "passwd.h"
 #include "passwd_file.h"
+#include "passwd_pgsql.h"
 #include "passwd_sqlite.h"
 #include "secret.h"
 
 enum {
 	OPT_HELP = 0x100, OPT_VERSION, OPT_SQLITE, OPT_INIT, OPT_DISABLE,
-	OPT_ENABLE, OPT_IMPORT, OPT_ALLOW_EMPTY,
+	OPT_ENABLE, OPT_IMPORT, OPT_ALLOW_EMPTY, OPT_GROUP_ADD, OPT_GROUP_DEL,
+	OPT_PGSQL,
 };
 
 static const struct option longopts[] = {
@@ -35,11 +37,14 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "sqlite", required_argument, NULL, OPT_SQLITE },
+	{ "pgsql", required_argument, NULL, OPT_PGSQL },
 	{ "init", no_argument, NULL, OPT_INIT },
 	{ "disable", no_argument, NULL, OPT_DISABLE },
 	{ "enable", no_argument, NULL, OPT_ENABLE },
 	{ "import", required_argument, NULL, OPT_IMPORT },
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
+	{ "group-add", no_argument, NULL, OPT_GROUP_ADD },
+	{ "group-del", no_argument, NULL, OPT_GROUP_DEL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -53,6 +58,8 @@ static const char *const verb_opt[] = {
 	[PASSWD_DISABLE] = "--disable",
 	[PASSWD_ENABLE] = "--enable",
 	[PASSWD_IMPORT] = "--import",
+	[PASSWD_GROUP_ADD] = "--group-add",
+	[PASSWD_GROUP_DEL] = "--group-del",
 };
 
 static void
@@ -65,8 +72,10 @@ usage(void)
 	    "       %1$s --sqlite DB --init\n"
 	    "       %1$s --sqlite DB [-c] [-i] [--allow-empty] REALM USER\n"
 	    "       %1$s --sqlite DB -D | -v [-i] | --disable | --enable REALM USER\n"
+	    "       %1$s --sqlite DB --group-add | --group-del REALM USER GROUP\n"
 	    "       %1$s --sqlite DB -l [REALM]\n"
 	    "       %1$s --sqlite DB --import FILE\n"
+	    "       %1$s --pgsql CONNINFO ... (the same verbs as --sqlite DB)\n"
 	    "Adds, changes, deletes, verifies and lists digest authentication users\n"
 	    "in an htdigest password file (user:realm:HA1 lines, as Apache's htdigest\n"
 	    "writes them) or in the SQLite store of digest_sqlite_auth.\n"
@@ -76,12 +85,19 @@ usage(void)
 	    "  -i, --stdin      read the password from standard input, one line\n"
 	    "  -D, --delete     delete the user\n"
 	    "  -v, --verify     check a password: exit 0 if it matches, 3 if not\n"
-	    "  -l, --list       list user:realm pairs (never a hash)\n"
+	    "  -l, --list       list user:realm pairs (never a hash); in a store, a tab\n"
+	    "                   and the user's groups, comma-separated, follow\n"
 	    "      --allow-empty  accept an empty password\n"
 	    "      --sqlite DB  work on the SQLite store DB instead of a file\n"
-	    "      --init       create the store's schema (idempotent)\n"
+	    "      --pgsql CONNINFO  work on the PostgreSQL store of digest_pgsql_auth;\n"
+	    "                   CONNINFO is a libpq connection string with no password\n"
+	    "                   in it (that comes from PGPASSFILE or ~/.pgpass)\n"
+	    "      --init       create the store's schema, or bring an older one up to\n"
+	    "                   date (idempotent)\n"
 	    "      --disable    keep the user but refuse its logins (SQLite)\n"
 	    "      --enable     accept a disabled user's logins again (SQLite)\n"
+	    "      --group-add  put the user in GROUP in that realm (SQLite)\n"
+	    "      --group-del  take the user out of GROUP in that realm (SQLite)\n"
 	    "      --import FILE  load the user:realm:HA1 lines of FILE into the store\n"
 	    "                   in one transaction (\"-\" reads standard input)\n"
 	    "  -d, --debug      debug lines on stderr (never a password or an HA1)\n"
@@ -115,11 +131,11 @@ take_args(struct passwd_req *req, int n, char **a)
 	const char *want;
 	bool ok;
 
-	if (!req->sqlite && req->verb >= PASSWD_INIT) {
-		log_error("%s needs --sqlite DB", verb_opt[req->verb]);
+	if (!req->sqlite && !req->pgsql && req->verb >= PASSWD_INIT) {
+		log_error("%s needs --sqlite DB or --pgsql CONNINFO", verb_opt[req->verb]);
 		return -1;
 	}
-	if (!req->sqlite && n > 0) {
+	if (!req->sqlite && !req->pgsql && n > 0) {
 		req->path = a[0];
 		a++;
 		n--;
@@ -132,11 +148,16 @@ take_args(struct passwd_req *req, int n, char **a)
 		break;
 	case PASSWD_LIST:
 		ok = req->path != NULL && n <= 1;
-		want = req->sqlite ? "at most a REALM" : "FILE [REALM]";
+		want = req->sqlite || req->pgsql ? "at most a REALM" : "FILE [REALM]";
+		break;
+	case PASSWD_GROUP_ADD:
+	case PASSWD_GROUP_DEL:
+		ok = n == 3;
+		want = "REALM USER GROUP";
 		break;
 	default:
 		ok = req->path != NULL && n == 2;
-		want = req->sqlite ? "REALM USER" : "FILE REALM USER";
+		want = req->sqlite || req->pgsql ? "REALM USER" : "FILE REALM USER";
 		break;
 	}
 	if (!ok) {
@@ -145,11 +166,29 @@ take_args(struct passwd_req *req, int n, char **a)
 	}
 	if (req->verb == PASSWD_LIST) {
 		req->realm = n > 0 ? a[0] : NULL;
-	} else if (n == 2) {
+	} else if (n >= 2) {
 		req->realm = a[0];
 		req->user = a[1];
+		req->group = n > 2 ? a[2] : NULL;
 	}
 	return 0;
+}
+
+/* A group name: not empty, no line break or NUL, at most PASSWD_NAME_MAX
+ * bytes, like a user (it goes on a reply line as group="..."; any other
+ * byte is quoted there).  The reason, or NULL when it is acceptable. */
+static const char *
+group_problem(const char *s, size_t n)
+{
+	if (n == 0)
+		return "must not be empty";
+	if (n > PASSWD_NAME_MAX)
+		return "must not be longer than " PASSWD_NAME_MAX_S " bytes";
+	if (memchr(s, '\n', n) != NULL || memchr(s, '\r', n) != NULL)
+		return "must not contain a line break";
+	if (memchr(s, '\0', n) != NULL)
+		return "must not contain a NUL byte";
+	return NULL;
 }
 
 /* Checks that need the whole command line. */
@@ -167,8 +206,15 @@ check_req(const struct passwd_req *req)
 		log_error("-i cannot be combined with %s", verb_opt[req->verb]);
 		return -1;
 	}
+	if (req->user != NULL && passwd_check_names(req->user, req->realm) < 0)
+		return -1;
+	if (req->group != NULL &&
+	    (why = group_problem(req->group, strlen(req->group))) != NULL) {
+		log_error("invalid group name: it %s; nothing changed", why);
+		return -1;
+	}
 	if (req->user != NULL)
-		return passwd_check_names(req->user, req->realm);
+		return 0;
 	if (req->realm != NULL &&
 	    (why = passwd_name_problem(req->realm, strlen(req->realm), false)) != NULL) {
 		log_error("invalid realm: it %s", why);
@@ -177,7 +223,6 @@ check_req(const struct passwd_req *req)
 	return 0;
 }
 
-/* Fill req from argv.  Returns -1 to go on, or an exit status. */
 /* The verb an option selects, or PASSWD_SET for an option that is not
  * one. */
 static enum passwd_verb
@@ -191,6 +236,8 @@ verb_of(int opt)
 	case OPT_DISABLE: return PASSWD_DISABLE;
 	case OPT_ENABLE: return PASSWD_ENABLE;
 	case OPT_IMPORT: return PASSWD_IMPORT;
+	case OPT_GROUP_ADD: return PASSWD_GROUP_ADD;
+	case OPT_GROUP_DEL: return PASSWD_GROUP_DEL;
 	default: return PASSWD_SET;
 	}
 }
@@ -219,7 +266,23 @@ take_option(struct passwd_req *req, int opt, char **argv)
 	case 'd': log_set_debug(true); return 0;
 	case 'i': req->from_stdin = true; return 0;
 	case OPT_ALLOW_EMPTY: req->allow_empty = true; return 0;
+	case OPT_PGSQL:
+		if (!passwd_pgsql_available()) {
+			log_error("PostgreSQL support not compiled in");
+			return 2;
+		}
+		if (req->sqlite) {
+			log_error("--sqlite and --pgsql cannot be combined");
+			return 2;
+		}
+		req->pgsql = true;
+		req->path = optarg;
+		return 0;
 	case OPT_SQLITE:
+		if (req->pgsql) {
+			log_error("--sqlite and --pgsql cannot be combined");
+			return 2;
+		}
 		if (!passwd_sqlite_available()) {
 			log_error("SQLite support not compiled in");
 			return 2;
@@ -241,6 +304,7 @@ take_option(struct passwd_req *req, int opt, char **argv)
 	}
 }
 
+/* Fill req from argv.  Returns -1 to go on, or an exit status. */
 static int
 parse_args(int argc, char **argv, struct passwd_req *req)
 {
@@ -283,7 +347,8 @@ main(int argc, char **argv)
 		return rc;
 	if (digest_check(digest_alg_md5(), &why) < 0)
 		log_fatal("MD5 is not available from OpenSSL (%s)", why);
-	rc = req.sqlite ? passwd_sqlite_run(&req) : passwd_file_run(&req);
+	rc = req.pgsql ? passwd_pgsql_run(&req) : req.sqlite ?
+	    passwd_sqlite_run(&req) : passwd_file_run(&req);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		log_error("cannot write to standard output: %s", strerror(errno));
 		rc = PASSWD_EXIT_FAIL;

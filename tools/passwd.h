@@ -1,7 +1,8 @@
 /* passwd.h - what the parts of digest_passwd share (digest_passwd(1)).
  *
  * digest_passwd.c parses the command line into a struct passwd_req and
- * hands it to a store: passwd_file.c (htdigest files) or passwd_sqlite.c.
+ * hands it to a store: passwd_file.c (htdigest files), passwd_sqlite.c or
+ * passwd_pgsql.c.
  * passwd_input.c reads passwords, checks user and realm values, and reads
  * whole files.  Every verb returns the process exit status.
  */
@@ -39,6 +40,8 @@ enum passwd_verb {
 	PASSWD_DISABLE,		/* --disable (SQLite) */
 	PASSWD_ENABLE,		/* --enable (SQLite) */
 	PASSWD_IMPORT,		/* --import FILE (SQLite) */
+	PASSWD_GROUP_ADD,	/* --group-add REALM USER GROUP (SQLite) */
+	PASSWD_GROUP_DEL,	/* --group-del REALM USER GROUP (SQLite) */
 };
 
 /* Strings point into argv. */
@@ -48,7 +51,9 @@ struct passwd_req {
 	const char *realm;	/* NULL: -l without a realm */
 	const char *user;
 	const char *import;	/* --import FILE; "-" is standard input */
+	const char *group;	/* --group-add, --group-del */
 	bool sqlite;		/* path is an SQLite database */
+	bool pgsql;		/* path is a PostgreSQL conninfo (--pgsql) */
 	bool create;		/* -c */
 	bool from_stdin;	/* -i */
 	bool allow_empty;	/* --allow-empty */

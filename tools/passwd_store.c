@@ -30,9 +30,12 @@
 
 #define SQL_CHECK_TABLE \
 	"SELECT user, realm, ha1, enabled FROM digest_users LIMIT 0"
+#define SQL_CHECK_GROUPS \
+	"SELECT user, realm, grp FROM digest_groups LIMIT 0"
 
 static void no_schema(const struct store *);
 static int store_check_schema(struct store *);
+static int schema_problem(struct store *, enum sqlschema_state, long long);
 static int bind_named(sqlite3_stmt *, const char *, struct dstr);
 
 void
@@ -107,6 +110,9 @@ store_open(struct store *s, const char *path, bool create, bool readonly)
 
 	s->db = NULL;
 	s->path = path;
+	s->version = 0;
+	s->migrated = false;
+	s->migrated_from = 0;
 	if (safe_path_resolve(path, &at, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return -1;
@@ -169,43 +175,39 @@ no_schema(const struct store *s)
 	    s->path, sqlite3_errmsg(s->db), s->path);
 }
 
-/* The schema is ours and not newer than this program. */
+/* Log what sqlschema_check() found, unless it is a version we read.
+ * Returns 0 for that, else -1. */
 static int
-store_check_schema(struct store *s)
+schema_problem(struct store *s, enum sqlschema_state state, long long version)
 {
-	sqlite3_stmt *st = NULL;
-	sqlite3_int64 version;
-	int rc;
-
-	rc = sqlite3_prepare_v2(s->db, SQLSCHEMA_VERSION_QUERY, -1, &st, NULL);
-	if (rc == SQLITE_ERROR) {
+	switch (state) {
+	case SQLSCHEMA_OK:
+		return 0;
+	case SQLSCHEMA_MISSING:
 		no_schema(s);
-		return -1;
-	}
-	if (rc != SQLITE_OK) {
-		store_error(s, "cannot read the schema version");
-		return -1;
-	}
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		store_error(s, "cannot read the schema version");
-		sqlite3_finalize(st);
-		return -1;
-	}
-	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		break;
+	case SQLSCHEMA_EMPTY:
 		log_error("%s: schema_version is empty; run: digest_passwd --sqlite %s --init",
 		    s->path, s->path);
-		sqlite3_finalize(st);
-		return -1;
-	}
-	version = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (version > SQLSCHEMA_VERSION) {
+		break;
+	case SQLSCHEMA_NEWER:
 		log_error("%s: schema version %lld is newer than this digest_passwd knows (%d); upgrade digest-helpers",
-		    s->path, (long long)version, SQLSCHEMA_VERSION);
-		return -1;
+		    s->path, version, SQLSCHEMA_VERSION);
+		break;
+	case SQLSCHEMA_ERROR:
+		store_error(s, "cannot read the schema version");
+		break;
 	}
-	if (sqlite3_prepare_v2(s->db, SQL_CHECK_TABLE, -1, &st, NULL) != SQLITE_OK) {
+	return -1;
+}
+
+/* A table of the schema is there with the columns we use. */
+static int
+check_table(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		no_schema(s);
 		return -1;
 	}
@@ -213,18 +215,61 @@ store_check_schema(struct store *s)
 	return 0;
 }
 
-/* Create the schema (idempotent) and check its version. */
+/* The schema is ours and not newer than this program; s->version says
+ * which it is. */
+static int
+store_check_schema(struct store *s)
+{
+	long long version;
+	enum sqlschema_state state = sqlschema_check(s->db, &version);
+
+	if (schema_problem(s, state, version) < 0 ||
+	    check_table(s, SQL_CHECK_TABLE) < 0)
+		return -1;
+	s->version = version;
+	if (STORE_HAS_GROUPS(s) && check_table(s, SQL_CHECK_GROUPS) < 0)
+		return -1;
+	return 0;
+}
+
+/* Create the schema (idempotent), migrating an older version, and check
+ * it. */
 int
 store_init_schema(struct store *s)
 {
+	enum sqlschema_state state;
+	long long version;
+
+	s->migrated = false;
 	if (store_begin(s) < 0)
 		return -1;
-	if (store_exec(s, SQLSCHEMA_CREATE, "cannot create the schema") < 0 ||
-	    store_check_schema(s) < 0 || store_commit(s) < 0) {
-		store_rollback(s);
-		return -1;
+	/* a newer or unreadable store is left as it is */
+	state = sqlschema_check(s->db, &version);
+	if ((state == SQLSCHEMA_NEWER || state == SQLSCHEMA_ERROR) &&
+	    schema_problem(s, state, version) < 0)
+		goto fail;
+	if (store_exec(s, SQLSCHEMA_CREATE, "cannot create the schema") < 0)
+		goto fail;
+	if (state == SQLSCHEMA_OK && version < SQLSCHEMA_VERSION &&
+	    store_exec(s, SQLSCHEMA_MIGRATE, "cannot migrate the schema") < 0)
+		goto fail;
+	if (store_check_schema(s) < 0)
+		goto fail;
+	if (s->version != SQLSCHEMA_VERSION) {
+		log_error("%s: schema version %lld after --init, expected %d",
+		    s->path, s->version, SQLSCHEMA_VERSION);
+		goto fail;
+	}
+	if (store_commit(s) < 0)
+		goto fail;
+	if (state == SQLSCHEMA_OK && version < SQLSCHEMA_VERSION) {
+		s->migrated = true;
+		s->migrated_from = version;
 	}
 	return 0;
+fail:
+	store_rollback(s);
+	return -1;
 }
 
 /* Open for a verb: read-only or not; create or check the schema. */
@@ -260,6 +305,7 @@ store_bind_row(sqlite3_stmt *st, const struct row *r)
 
 	if ((rc = bind_named(st, ":user", r->user)) != SQLITE_OK ||
 	    (rc = bind_named(st, ":realm", r->realm)) != SQLITE_OK ||
+	    (rc = bind_named(st, ":grp", r->group)) != SQLITE_OK ||
 	    (rc = bind_named(st, ":ha1", dstr_c(r->ha1))) != SQLITE_OK)
 		return rc;
 	if ((i = sqlite3_bind_parameter_index(st, ":enabled")) != 0)
@@ -322,6 +368,7 @@ store_row_of(const struct passwd_req *req)
 	return (struct row){
 		.user = dstr_c(req->user),
 		.realm = dstr_c(req->realm),
+		.group = dstr_c(req->group),
 	};
 }
 

@@ -12,6 +12,7 @@
 
 #include "digest.h"
 #include "passwd.h"
+#include "sqlschema.h"
 
 /* Changing a password keeps the enabled flag: update, then insert if
  * no row changed, inside one BEGIN IMMEDIATE transaction. */
@@ -23,18 +24,25 @@
 struct store {
 	sqlite3 *db;
 	const char *path;
+	long long version;	/* the schema version, once checked */
+	bool migrated;		/* store_init_schema migrated the store */
+	long long migrated_from; /* from this version */
 };
 
-/* The values a statement may name (:user, :realm, :ha1, :enabled); a
- * statement binds those it names. */
+/* The store has the group table (schema version 2 and later). */
+#define STORE_HAS_GROUPS(s) ((s)->version >= SQLSCHEMA_VERSION_GROUPS)
+
+/* The values a statement may name (:user, :realm, :ha1, :enabled, :grp);
+ * a statement binds those it names. */
 struct row {
 	struct dstr user;
 	struct dstr realm;
 	const char *ha1;
 	int enabled;
+	struct dstr group;
 };
 
-/* The row of req's user and realm. */
+/* The row of req's user, realm and group. */
 struct row store_row_of(const struct passwd_req *req);
 
 /* Open req->path read-only or not; with req->create, create the file and
@@ -46,7 +54,10 @@ int store_open_checked(struct store *s, const struct passwd_req *req,
 /* Open path (create: make the file when missing), no schema check. */
 int store_open(struct store *s, const char *path, bool create, bool readonly);
 
-/* Create the schema (idempotent) in its own transaction, check it. */
+/* Create the schema (idempotent) in its own transaction, migrating an
+ * older version to SQLSCHEMA_VERSION (s->migrated, s->migrated_from),
+ * and check it.  A newer or unreadable store is refused before anything
+ * is written. */
 int store_init_schema(struct store *s);
 
 void store_close(struct store *s);

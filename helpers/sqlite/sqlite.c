@@ -1,7 +1,10 @@
 /* sqlite.c - the SQLite store behind digest_sqlite_auth (digest_sqlite_auth(8)).
  *
- * The database is opened read-only and the lookup statement prepared once;
- * each lookup binds :user and :realm.  Before each batch of requests the
+ * The database is opened read-only and the lookup statement prepared once
+ * (query.c); each lookup binds :user and :realm.  A found, enabled user's
+ * reply carries annotations: the user's groups (the default schema's
+ * digest_groups from version 2, or the -g query's rows) and, with -q, the
+ * columns after the HA1.  Before each batch of requests the
  * loop calls sqlite_tick(), which at most once a second checks whether the
  * path now names another file (an admin replaced the database by rename)
  * and reopens it; until the new one opens cleanly, the old one serves.
@@ -27,6 +30,7 @@
 #include "fileid.h"
 #include "log.h"
 #include "secret.h"
+#include "sqlite_int.h"
 #include "sqlschema.h"
 
 /* How long a lookup waits for a writer's lock before answering BH.  Squid
@@ -64,33 +68,46 @@
 /* How often the path is checked for a replaced database. */
 #define SQLITE_CHECK_INTERVAL_NS 1000000000LL
 
+/* Does digest_groups have a row?  Asked once per version of the data
+ * (SQLITE_FCNTL_DATA_VERSION), so a store without groups (a version-2
+ * store never given any, the common case after an upgrade) costs no
+ * second query per lookup. */
+#define SQL_GROUPS_PROBE "SELECT 1 FROM digest_groups LIMIT 1"
+
 struct sqlite_db {
 	sqlite3 *db;
-	sqlite3_stmt *stmt;
+	struct sq_stmt look;	/* the lookup (-q or the default schema's) */
+	struct sq_stmt groups;	/* the groups (-g or digest_groups); st is
+				 * NULL for none (-q alone, a version-1 store) */
+	sqlite3_stmt *probe;	/* SQL_GROUPS_PROBE (digest_groups only) */
+	bool probe_known;	/* probe_any holds for data version probe_dv */
+	bool probe_any;
+	unsigned int probe_dv;
 	sqlite3_stmt *begin;	/* BEGIN (deferred: a shared lock at first read) */
 	sqlite3_stmt *end;	/* COMMIT */
 	int txn_lookups;	/* lookups in the open read transaction, or -1 */
 	bool busy_in_burst;	/* a lookup of this burst found the lock held */
 	bool malformed_logged;	/* a bad stored HA1 was logged */
-	int idx_user;		/* bind index of :user */
-	int idx_realm;		/* bind index of :realm, 0 when unused */
+	bool newer_logged;	/* a schema made newer in place was logged */
+	long long version;	/* the default schema's version, 0 with -q */
 	dev_t dev;
 	ino_t ino;
-};
-
-struct sqlite_ctx {
-	char *path;
-	const char *query;	/* -q, or NULL for the default schema */
-	struct sqlite_db cur;
-	long long last_check_ns;
-	bool refused_logged;	/* a failed reopen was logged */
-	struct file_id refused;	/* the file that failed to open */
-	long long refused_wait_ns; /* time spent failing to open it */
 };
 
 /* The options. */
 struct sqlite_conf {
 	const char *query;	/* -q, or NULL for the default schema */
+	const char *group_query; /* -g, or NULL */
+};
+
+struct sqlite_ctx {
+	char *path;
+	const struct sqlite_conf *conf;
+	struct sqlite_db cur;
+	long long last_check_ns;
+	bool refused_logged;	/* a failed reopen was logged */
+	struct file_id refused;	/* the file that failed to open */
+	long long refused_wait_ns; /* time spent failing to open it */
 };
 
 static void *
@@ -110,12 +127,13 @@ sqlite_option(void *conf, int opt, const char *arg, const char **err_r)
 {
 	struct sqlite_conf *c = conf;
 
-	if (opt == 'q') {
+	if (opt == 'q' || opt == 'g') {
 		if (*arg == '\0') {
-			*err_r = "-q needs an SQL query";
+			*err_r = opt == 'q' ? "-q needs an SQL query" :
+			    "-g needs an SQL query";
 			return -1;
 		}
-		c->query = arg;
+		*(opt == 'q' ? &c->query : &c->group_query) = arg;
 		return 0;
 	}
 	*err_r = "unknown option";
@@ -128,7 +146,9 @@ txn_end(struct sqlite_db *d)
 {
 	if (d->txn_lookups < 0)
 		return;
-	sqlite3_reset(d->stmt);
+	sqlite3_reset(d->look.st);
+	sqlite3_reset(d->groups.st);
+	sqlite3_reset(d->probe);
 	if (sqlite3_step(d->end) != SQLITE_DONE)
 		(void)sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_reset(d->end);
@@ -152,103 +172,71 @@ db_close(struct sqlite_db *d)
 	sqlite3_finalize(d->begin);
 	sqlite3_finalize(d->end);
 	d->begin = d->end = NULL;
-	sqlite3_finalize(d->stmt);
+	sqlite3_finalize(d->look.st);
+	sqlite3_finalize(d->groups.st);
+	sqlite3_finalize(d->probe);
 	sqlite3_close(d->db);
-	d->stmt = NULL;
+	d->look.st = d->groups.st = NULL;
+	d->probe = NULL;
 	d->db = NULL;
 }
 
-/* The default schema must be there and not newer than we know. */
+/* The default schema must be there and not newer than we know; its
+ * version goes to *version_r. */
 static int
-check_schema(struct sqlite_db *d, const char *path, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, version = 0;
-	bool null = true;
-
-	rc = sqlite3_prepare_v2(d->db, SQLSCHEMA_VERSION_QUERY, -1, &st, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		null = sqlite3_column_type(st, 0) == SQLITE_NULL;
-		version = sqlite3_column_int(st, 0);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && strstr(sqlite3_errmsg(d->db), "no such table") != NULL) {
-		snprintf(err, errlen, "%s: no digest-helpers schema; create it with 'digest_passwd --sqlite %s --init' or give a query with -q",
-		    path, path);
-		return -1;
-	}
-	if (rc != SQLITE_ROW) {
-		snprintf(err, errlen, "%s: cannot read the schema version: %s",
-		    path, sqlite3_errmsg(d->db));
-		return -1;
-	}
-	if (null) {
-		snprintf(err, errlen, "%s: the schema_version table is empty; run 'digest_passwd --sqlite %s --init'",
-		    path, path);
-		return -1;
-	}
-	if (version > SQLSCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema version %d is newer than this helper knows (%d); upgrade digest-helpers",
-		    path, version, SQLSCHEMA_VERSION);
-		return -1;
-	}
-	return 0;
-}
-
-/* The query's parameters: :user is required, :realm optional, nothing
- * else; and it must read, and return the right number of columns. */
-static int
-check_query(struct sqlite_db *d, const char *path, bool custom, char *err,
-    size_t errlen)
-{
-	int n = sqlite3_bind_parameter_count(d->stmt), i;
-	int want_cols = custom ? 1 : 2;
-
-	if (!sqlite3_stmt_readonly(d->stmt)) {
-		snprintf(err, errlen, "%s: the query must only read (a SELECT)", path);
-		return -1;
-	}
-	if (sqlite3_column_count(d->stmt) != want_cols) {
-		snprintf(err, errlen, "%s: the query returns %d columns; it must return %s",
-		    path, sqlite3_column_count(d->stmt),
-		    custom ? "exactly one, the HA1" : "ha1 and enabled");
-		return -1;
-	}
-	for (i = 1; i <= n; i++) {
-		const char *name = sqlite3_bind_parameter_name(d->stmt, i);
-
-		if (name == NULL || (strcmp(name, ":user") != 0 &&
-		    strcmp(name, ":realm") != 0)) {
-			snprintf(err, errlen, "%s: the query may only use the parameters :user and :realm (found %s)",
-			    path, name != NULL ? name : "a nameless '?'");
-			return -1;
-		}
-	}
-	d->idx_user = sqlite3_bind_parameter_index(d->stmt, ":user");
-	d->idx_realm = sqlite3_bind_parameter_index(d->stmt, ":realm");
-	if (d->idx_user == 0) {
-		snprintf(err, errlen, "%s: the query must use :user", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* After the query's statement, only whitespace, ';' and comments may
- * follow. */
-static int
-check_single(struct sqlite_db *d, const char *tail, const char *path,
+check_schema(struct sqlite_db *d, const char *path, long long *version_r,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *more = NULL;
-
-	if (tail == NULL || *tail == '\0')
+	switch (sqlschema_check(d->db, version_r)) {
+	case SQLSCHEMA_OK:
 		return 0;
-	while (sqlite3_prepare_v2(d->db, tail, -1, &more, &tail) == SQLITE_OK &&
-	    more == NULL && tail != NULL && *tail != '\0')
-		tail += strspn(tail, " \t\r\n;");
-	if (more != NULL || (tail != NULL && *tail != '\0')) {
-		sqlite3_finalize(more);
-		snprintf(err, errlen, "%s: bad -q query: it must be a single statement", path);
+	case SQLSCHEMA_MISSING:
+		snprintf(err, errlen, "%s: no digest-helpers schema; create it with 'digest_passwd --sqlite %s --init' or give a query with -q",
+		    path, path);
+		break;
+	case SQLSCHEMA_EMPTY:
+		snprintf(err, errlen, "%s: the schema_version table is empty; run 'digest_passwd --sqlite %s --init'",
+		    path, path);
+		break;
+	case SQLSCHEMA_NEWER:
+		snprintf(err, errlen, "%s: schema version %lld is newer than this helper knows (%d); upgrade digest-helpers",
+		    path, *version_r, SQLSCHEMA_VERSION);
+		break;
+	case SQLSCHEMA_ERROR:
+		snprintf(err, errlen, "%s: cannot read the schema version: %s",
+		    path, sqlite3_errmsg(d->db));
+		break;
+	}
+	return -1;
+}
+
+/* The statements for conf: the lookup, and the groups when there are any
+ * (-g, or the default schema from the version that has them). */
+static int
+prepare_all(struct sqlite_db *d, const char *path,
+    const struct sqlite_conf *c, char *err, size_t errlen)
+{
+	long long version = 0;
+
+	if (c->query == NULL && check_schema(d, path, &version, err, errlen) < 0)
+		return -1;
+	d->version = version;
+	if (sq_prepare(d->db, path, c->query != NULL ? c->query : SQLSCHEMA_LOOKUP,
+	    c->query != NULL ? SQ_LOOKUP_CUSTOM : SQ_LOOKUP, &d->look, err,
+	    errlen) < 0)
+		return -1;
+	if (c->group_query != NULL)
+		return sq_prepare(d->db, path, c->group_query, SQ_GROUPS_CUSTOM,
+		    &d->groups, err, errlen);
+	if (c->query != NULL || version < SQLSCHEMA_VERSION_GROUPS)
+		return 0;
+	if (sq_prepare(d->db, path, SQLSCHEMA_GROUPS, SQ_GROUPS, &d->groups,
+	    err, errlen) < 0)
+		return -1;
+	if (sqlite3_prepare_v3(d->db, SQL_GROUPS_PROBE, -1,
+	    SQLITE_PREPARE_PERSISTENT, &d->probe, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot prepare the group lookup: %s",
+		    path, sqlite3_errmsg(d->db));
 		return -1;
 	}
 	return 0;
@@ -257,11 +245,10 @@ check_single(struct sqlite_db *d, const char *tail, const char *path,
 /* Open path read-only and prepare the lookup, waiting up to wait_ms for
  * another process's lock while doing so. */
 static int
-db_open(struct sqlite_db *d, const char *path, const char *query,
+db_open(struct sqlite_db *d, const char *path, const struct sqlite_conf *c,
     int wait_ms, char *err, size_t errlen)
 {
 	struct stat st;
-	const char *tail = NULL;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -289,18 +276,7 @@ db_open(struct sqlite_db *d, const char *path, const char *query,
 	/* Map the file instead of copying pages through read(): lookups of
 	 * a large store become memory reads (best effort: ignored if refused). */
 	(void)sqlite3_exec(d->db, "PRAGMA mmap_size=" SQLITE_MMAP_BYTES, NULL, NULL, NULL);
-	if (query == NULL && check_schema(d, path, err, errlen) < 0)
-		goto fail;
-	rc = sqlite3_prepare_v3(d->db, query != NULL ? query : SQLSCHEMA_LOOKUP,
-	    -1, SQLITE_PREPARE_PERSISTENT, &d->stmt, &tail);
-	if (rc != SQLITE_OK || d->stmt == NULL) {
-		snprintf(err, errlen, "%s: %s: %s", path,
-		    query != NULL ? "bad -q query" : "cannot prepare the lookup",
-		    rc == SQLITE_OK ? "empty query" : sqlite3_errmsg(d->db));
-		goto fail;
-	}
-	if (check_single(d, tail, path, err, errlen) < 0 ||
-	    check_query(d, path, query != NULL, err, errlen) < 0)
+	if (prepare_all(d, path, c, err, errlen) < 0)
 		goto fail;
 	sqlite3_busy_timeout(d->db, SQLITE_BUSY_TIMEOUT_MS);
 	if (sqlite3_prepare_v3(d->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
@@ -335,16 +311,18 @@ sqlite_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(argv[0]);
-	s->query = c->query;
+	s->conf = c;
 	/* start-up waits long for a lock: failing here means exiting */
-	if (db_open(&s->cur, s->path, s->query, SQLITE_OPEN_BUSY_TIMEOUT_MS,
+	if (db_open(&s->cur, s->path, c, SQLITE_OPEN_BUSY_TIMEOUT_MS,
 	    err_r, errlen) < 0) {
 		free(s->path);
 		free(s);
 		return -1;
 	}
 	s->last_check_ns = clock_coarse_ns();
-	log_debug("opened %s%s", s->path, s->query != NULL ? " with a -q query" : "");
+	log_debug("opened %s%s%s", s->path, c->query != NULL ? " with a -q query" : "",
+	    c->group_query != NULL ? ", groups from the -g query" :
+	    s->cur.groups.st != NULL ? ", groups from digest_groups" : "");
 	*ctx_r = s;
 	return 0;
 }
@@ -364,6 +342,43 @@ reopen_wait_ms(const struct sqlite_ctx *s, const struct file_id *id)
 	return left < SQLITE_REOPEN_WAIT_MS ? (int)left : SQLITE_REOPEN_WAIT_MS;
 }
 
+/* A store opened at an older version of the default schema may be
+ * migrated in place (digest_passwd --init) while it serves: each check
+ * reads its version again, without waiting for a lock, and once it has
+ * grown, opens the file anew so that the group lookup is prepared.  Until
+ * that works (tried at each check), the open connection serves as it did.
+ * A version newer than ours is logged once and otherwise ignored. */
+static void
+check_migrated(struct sqlite_ctx *s)
+{
+	struct sqlite_db *d = &s->cur, fresh;
+	enum sqlschema_state state;
+	long long version;
+	char err[1024];
+
+	if (s->conf->query != NULL || s->conf->group_query != NULL ||
+	    d->version >= SQLSCHEMA_VERSION)
+		return;
+	sqlite3_busy_timeout(d->db, 0);
+	state = sqlschema_check(d->db, &version);
+	sqlite3_busy_timeout(d->db, d->busy_in_burst ? 0 : SQLITE_BUSY_TIMEOUT_MS);
+	if (state == SQLSCHEMA_NEWER && !d->newer_logged) {
+		log_error("%s: schema version %lld is newer than this helper knows (%d); still serving it as version %lld",
+		    s->path, version, SQLSCHEMA_VERSION, d->version);
+		d->newer_logged = true;
+	}
+	if (state != SQLSCHEMA_OK || version <= d->version)
+		return;
+	if (db_open(&fresh, s->path, s->conf, 0, err, sizeof(err)) < 0) {
+		log_debug("%s; trying again at the next check", err);
+		return;
+	}
+	log_info("%s: the schema is now version %lld; reopened it", s->path,
+	    fresh.version);
+	db_close(d);
+	s->cur = fresh;
+}
+
 static void
 sqlite_tick(void *ctx, bool force)
 {
@@ -378,12 +393,15 @@ sqlite_tick(void *ctx, bool force)
 	if (!force && now - s->last_check_ns < SQLITE_CHECK_INTERVAL_NS)
 		return;
 	s->last_check_ns = now;
-	if (stat(s->path, &st) < 0 ||
-	    (st.st_dev == s->cur.dev && st.st_ino == s->cur.ino))
-		return;		/* gone (keep serving) or the same file */
+	if (stat(s->path, &st) < 0)
+		return;		/* gone: keep serving */
+	if (st.st_dev == s->cur.dev && st.st_ino == s->cur.ino) {
+		check_migrated(s);
+		return;
+	}
 	file_id_of(&st, &id);
 	wait_ms = reopen_wait_ms(s, &id);
-	if (db_open(&fresh, s->path, s->query, wait_ms, err, sizeof(err)) < 0) {
+	if (db_open(&fresh, s->path, s->conf, wait_ms, err, sizeof(err)) < 0) {
 		/* tried again every check; logged once per file_id, and
 		 * the time waited is charged to that file's budget */
 		if (!s->refused_logged || !file_id_equal(&id, &s->refused)) {
@@ -404,50 +422,147 @@ sqlite_tick(void *ctx, bool force)
 	log_info("%s was replaced; reopened it", s->path);
 }
 
-static enum backend_result
-sqlite_lookup(void *ctx, const struct backend_query *q, struct backend_answer *a)
+/* Bind the request's user and realm to the parameters st names. */
+static int
+bind_query(const struct sq_stmt *st, const struct backend_query *q)
 {
-	struct sqlite_ctx *s = ctx;
-	struct sqlite_db *d = &s->cur;
-	enum backend_result res = BACKEND_NOT_FOUND;
-	const unsigned char *ha1;
-	int rc, n;
-
-	txn_begin(d);
-	sqlite3_reset(d->stmt);
 	if (q->user_len > INT32_MAX || q->realm_len > INT32_MAX ||
-	    sqlite3_bind_text(d->stmt, d->idx_user, q->user, (int)q->user_len,
+	    sqlite3_bind_text(st->st, st->idx_user, q->user, (int)q->user_len,
 	    SQLITE_STATIC) != SQLITE_OK ||
-	    (d->idx_realm > 0 && sqlite3_bind_text(d->stmt, d->idx_realm,
-	    q->realm, (int)q->realm_len, SQLITE_STATIC) != SQLITE_OK)) {
+	    (st->idx_realm > 0 && sqlite3_bind_text(st->st, st->idx_realm,
+	    q->realm, (int)q->realm_len, SQLITE_STATIC) != SQLITE_OK))
+		return -1;
+	return 0;
+}
+
+/* A step that failed with rc: BH, saying why. */
+static enum backend_result
+step_failed(struct sqlite_ctx *s, struct sqlite_db *d, int rc,
+    const char *what, struct backend_answer *a)
+{
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		/* the rest of this burst does not wait again: one time-out
+		 * per burst, not one per request */
+		if (!d->busy_in_burst)
+			sqlite3_busy_timeout(d->db, 0);
+		d->busy_in_burst = true;
+		a->err = "Database is locked";
+	} else {
+		log_error("%s: %s failed: %s", s->path, what, sqlite3_errmsg(d->db));
+		a->err = "Database error";
+	}
+	return BACKEND_FAIL;
+}
+
+/* -q: the columns after the HA1 of the row st is on, as annotations
+ * named by the column (checked at start-up; notes_add checks again, as a
+ * statement SQLite prepared anew may have other columns).  A NULL adds
+ * nothing.  Returns 0, or -1 when a value could not be read. */
+static int
+add_columns(sqlite3_stmt *st, struct notes *nt)
+{
+	int n = sqlite3_column_count(st), i;
+
+	for (i = 1; i < n && nt != NULL; i++) {
+		const unsigned char *v;
+		const char *name;
+
+		if (sqlite3_column_type(st, i) == SQLITE_NULL)
+			continue;
+		v = sqlite3_column_text(st, i);
+		name = sqlite3_column_name(st, i);
+		if (v == NULL || name == NULL)
+			return -1;	/* out of memory */
+		(void)notes_add(nt, name, strlen(name), (const char *)v,
+		    (size_t)sqlite3_column_bytes(st, i));
+	}
+	return 0;
+}
+
+/* Are there groups to look for?  1 yes, 0 no (the default schema's
+ * table is empty), -1 when the probe failed with *rc_r.  Called while the
+ * lookup holds the read lock, so the data version is that of the rows
+ * read. */
+static int
+groups_present(struct sqlite_db *d, int *rc_r)
+{
+	unsigned int dv = 0;
+	bool have_dv = false;
+	int rc;
+
+	if (d->groups.st == NULL)
+		return 0;
+	if (d->probe == NULL)
+		return 1;	/* -g: always asked */
+#ifdef SQLITE_FCNTL_DATA_VERSION
+	have_dv = sqlite3_file_control(d->db, "main", SQLITE_FCNTL_DATA_VERSION,
+	    &dv) == SQLITE_OK;
+#endif
+	if (!have_dv)
+		return 1;	/* no way to tell a change: always asked */
+	if (d->probe_known && d->probe_dv == dv)
+		return d->probe_any;
+	rc = sqlite3_step(d->probe);
+	sqlite3_reset(d->probe);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*rc_r = rc;
+		return -1;
+	}
+	d->probe_known = true;
+	d->probe_any = rc == SQLITE_ROW;
+	d->probe_dv = dv;
+	return d->probe_any;
+}
+
+/* The groups of the user, as group="..." annotations, in the order of
+ * the rows; a NULL adds nothing.  Any failure is BH: a reply without
+ * groups the user has would answer an ACL wrongly. */
+static enum backend_result
+add_groups(struct sqlite_ctx *s, struct sqlite_db *d,
+    const struct backend_query *q, struct backend_answer *a)
+{
+	sqlite3_stmt *st = d->groups.st;
+	int rc;
+
+	sqlite3_reset(st);
+	if (bind_query(&d->groups, q) < 0) {
 		a->err = "Database error";
 		return BACKEND_FAIL;
 	}
-	rc = sqlite3_step(d->stmt);
-	if (rc == SQLITE_DONE)
-		goto out;
-	if (rc != SQLITE_ROW) {
-		if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-			/* the rest of this burst does not wait again: one
-			 * time-out per burst, not one per request */
-			if (!d->busy_in_burst)
-				sqlite3_busy_timeout(d->db, 0);
-			d->busy_in_burst = true;
-			a->err = "Database is locked";
-		} else {
-			log_error("%s: lookup failed: %s", s->path, sqlite3_errmsg(d->db));
-			a->err = "Database error";
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *g;
+
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			continue;
+		if ((g = sqlite3_column_text(st, 0)) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
-		res = BACKEND_FAIL;
-		goto out;
+		if (a->notes != NULL)
+			(void)notes_add(a->notes, "group", 5, (const char *)g,
+			    (size_t)sqlite3_column_bytes(st, 0));
 	}
-	ha1 = sqlite3_column_text(d->stmt, 0);
-	n = sqlite3_column_bytes(d->stmt, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return step_failed(s, d, rc, "group lookup", a);
+	return BACKEND_FOUND;
+}
+
+/* The row the lookup is on: its verdict, and on FOUND the HA1 and the
+ * -q annotations in a. */
+static enum backend_result
+take_row(struct sqlite_ctx *s, struct sqlite_db *d,
+    const struct backend_query *q, struct backend_answer *a)
+{
+	sqlite3_stmt *st = d->look.st;
+	const unsigned char *ha1 = sqlite3_column_text(st, 0);
+	int n = sqlite3_column_bytes(st, 0);
+
 	if (ha1 == NULL)
-		goto out;	/* a NULL HA1: no password set */
-	if (s->query == NULL && sqlite3_column_int(d->stmt, 1) == 0) {
+		return BACKEND_NOT_FOUND;	/* a NULL HA1: no password set */
+	if (s->conf->query == NULL && sqlite3_column_int(st, 1) == 0) {
 		log_debug("user is disabled");
-		goto out;
+		return BACKEND_NOT_FOUND;
 	}
 	if (!digest_is_hex(q->alg, (const char *)ha1, (size_t)n)) {
 		if (!d->malformed_logged)
@@ -455,21 +570,60 @@ sqlite_lookup(void *ctx, const struct backend_query *q, struct backend_answer *a
 			    s->path, 2 * q->alg->len);
 		d->malformed_logged = true;
 		a->err = "Stored HA1 is malformed";
-		res = BACKEND_FAIL;
-		goto out;
+		return BACKEND_FAIL;
+	}
+	if (s->conf->query != NULL && add_columns(st, a->notes) < 0) {
+		a->err = "Database error";
+		return BACKEND_FAIL;
 	}
 	digest_hex_lower((const char *)ha1, (size_t)n, a->ha1);
-	res = BACKEND_FOUND;
-	rc = sqlite3_step(d->stmt);
-	if (rc == SQLITE_ROW) {
-		/* more than one row: ambiguous, like LDAP's several entries */
-		log_error("%s: the query returned more than one row for one user; answering ERR",
-		    s->path);
-		secret_wipe(a->ha1, sizeof(a->ha1));
-		res = BACKEND_NOT_FOUND;
+	return BACKEND_FOUND;
+}
+
+static enum backend_result
+sqlite_lookup(void *ctx, const struct backend_query *q, struct backend_answer *a)
+{
+	struct sqlite_ctx *s = ctx;
+	struct sqlite_db *d = &s->cur;
+	enum backend_result res;
+	int rc, groups = 0;
+
+	txn_begin(d);
+	sqlite3_reset(d->look.st);
+	if (bind_query(&d->look, q) < 0) {
+		a->err = "Database error";
+		return BACKEND_FAIL;
 	}
-out:
-	sqlite3_reset(d->stmt);
+	rc = sqlite3_step(d->look.st);
+	if (rc == SQLITE_DONE)
+		res = BACKEND_NOT_FOUND;
+	else if (rc != SQLITE_ROW)
+		res = step_failed(s, d, rc, "lookup", a);
+	else
+		res = take_row(s, d, q, a);
+	/* while the row's read lock is held (see groups_present) */
+	if (res == BACKEND_FOUND && (groups = groups_present(d, &rc)) < 0)
+		res = step_failed(s, d, rc, "group lookup", a);
+	if (res == BACKEND_FOUND && (rc = sqlite3_step(d->look.st)) != SQLITE_DONE) {
+		if (rc == SQLITE_ROW) {
+			/* more than one row: ambiguous, like LDAP's several
+			 * entries */
+			log_error("%s: the query returned more than one row for one user; answering ERR",
+			    s->path);
+			res = BACKEND_NOT_FOUND;
+		} else {
+			res = step_failed(s, d, rc, "lookup", a);
+		}
+	}
+	sqlite3_reset(d->look.st);
+	/* in the same read transaction: groups as of the same moment */
+	if (res == BACKEND_FOUND && groups > 0)
+		res = add_groups(s, d, q, a);
+	if (res != BACKEND_FOUND) {
+		secret_wipe(a->ha1, sizeof(a->ha1));
+		if (a->notes != NULL)
+			notes_reset(a->notes);
+	}
 	/* A failed lookup must not keep a stale or broken transaction; a
 	 * long burst must not keep writers out. */
 	if (res == BACKEND_FAIL || d->txn_lookups < 0 ||
@@ -505,12 +659,16 @@ sqlite_fini(void **ctx)
 
 const struct backend_ops sqlite_backend = {
 	.name = "sqlite",
-	.usage = "[options] [-q SQL] DBFILE",
+	.usage = "[options] [-q SQL] [-g SQL] DBFILE",
 	.options_help =
 	    "  -q SQL         custom lookup query using :user and :realm and\n"
-	    "                 returning one column, the HA1 (default: the\n"
-	    "                 digest_users table made by digest_passwd --init)\n",
-	.shortopts = "q:",
+	    "                 returning the HA1, then any annotations named by\n"
+	    "                 their columns (default: the digest_users table\n"
+	    "                 made by digest_passwd --init)\n"
+	    "  -g SQL         custom group query using :user and :realm: each\n"
+	    "                 row's one column is a group=\"...\" of the reply\n"
+	    "                 (default: the digest_groups table)\n",
+	.shortopts = "q:g:",
 	.longopts = NULL,
 	.conf_new = sqlite_conf_new,
 	.conf_free = sqlite_conf_free,
