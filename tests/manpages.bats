@@ -26,6 +26,11 @@ check() {	# check MANPAGE COMMAND...
 	check digest_ldap_auth.8 "$top_builddir/digest_ldap_auth" --help
 }
 
+@test "digest_pgsql_auth(8) and --help agree" {
+	[ -x "$top_builddir/digest_pgsql_auth" ] || require_cmd "$top_builddir/digest_pgsql_auth"
+	check digest_pgsql_auth.8 "$top_builddir/digest_pgsql_auth" --help
+}
+
 @test "digest_passwd(1) and --help agree" {
 	check digest_passwd.1 "$top_builddir/digest_passwd" --help
 }

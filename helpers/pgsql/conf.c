@@ -1,0 +1,138 @@
+/* conf.c - the options of digest_pgsql_auth, into struct pb_conf.  How
+ * they fit together (--plaintext needs -q) is checked by init.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pgsql_int.h"
+#include "safefile.h"
+#include "secret.h"
+
+/* Lookups in flight per helper (-j): the default and the most. */
+#define PB_DEFAULT_INFLIGHT 16
+#define PB_MAX_INFLIGHT 1024
+
+/* -t: at least a second, at most an hour. */
+#define PB_MAX_TIMEOUT_S 3600
+
+/* A -W file is read whole: it must be smaller than this. */
+#define PB_SECRET_FILE_MAX 4096
+
+void *
+pb_conf_new(void)
+{
+	struct pb_conf *c = xcalloc(1, sizeof(*c));
+
+	c->inflight = PB_DEFAULT_INFLIGHT;
+	c->timeout_s = PB_DEFAULT_TIMEOUT_S;
+	return c;
+}
+
+static void
+set_secret(struct pb_conf *c, const char *secret)
+{
+	if (c->secret != NULL)
+		secret_free(c->secret, strlen(c->secret));
+	c->secret = secret != NULL ? xstrdup(secret) : NULL;
+}
+
+void
+pb_conf_free(void *conf)
+{
+	struct pb_conf *c = conf;
+
+	if (c == NULL)
+		return;
+	set_secret(c, NULL);
+	free(c);
+}
+
+static int
+parse_int(const char *arg, int min, int max, int *v_r)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
+		return -1;
+	*v_r = (int)v;
+	return 0;
+}
+
+/* The password from -W: the first line of the file, its line end not
+ * part of it.  safe_read_small() reads it with read(2), so no copy is
+ * left in a stdio buffer, and takes only a regular file: a FIFO or a
+ * device is refused at once, never waited on.  The buffer is wiped. */
+static int
+read_secret(struct pb_conf *c, const char *path, const char **err_r)
+{
+	char buf[PB_SECRET_FILE_MAX], err[768];
+	ssize_t r = safe_read_small(path, buf, sizeof(buf), err, sizeof(err));
+	size_t n;
+
+	if (r < 0) {
+		snprintf(c->err, sizeof(c->err), "the password file: %s", err);
+		*err_r = c->err;
+		return -1;
+	}
+	buf[r] = '\0';
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n == 0) {
+		snprintf(c->err, sizeof(c->err), "the password file %s is empty",
+		    path);
+		*err_r = c->err;
+		secret_wipe(buf, sizeof(buf));
+		return -1;
+	}
+	set_secret(c, buf);
+	secret_wipe(buf, sizeof(buf));
+	return 0;
+}
+
+int
+pb_option(void *conf, int opt, const char *arg, const char **err_r)
+{
+	struct pb_conf *c = conf;
+	int v;
+
+	switch (opt) {
+	case 'q':
+	case 'g':
+		if (*arg == '\0') {
+			*err_r = opt == 'q' ? "-q needs an SQL query" :
+			    "-g needs an SQL query";
+			return -1;
+		}
+		*(opt == 'q' ? &c->query : &c->group_query) = arg;
+		return 0;
+	case PB_OPT_PLAINTEXT:
+		c->plaintext = true;
+		return 0;
+	case 'j':
+		if (parse_int(arg, 1, PB_MAX_INFLIGHT, &v) < 0) {
+			*err_r = "-j must be 1 to 1024 lookups in flight";
+			return -1;
+		}
+		c->inflight = (unsigned)v;
+		return 0;
+	case 't':
+		if (parse_int(arg, 1, PB_MAX_TIMEOUT_S, &v) < 0) {
+			*err_r = "the statement time-out (-t) must be 1 to 3600 seconds";
+			return -1;
+		}
+		c->timeout_s = v;
+		return 0;
+	case 'W':
+		return read_secret(c, arg, err_r);
+	}
+	*err_r = "unknown option";
+	return -1;
+}
