@@ -7,7 +7,7 @@
  * (PQexecParams), never spliced into SQL; each verb is one transaction.
  * Messages name the server as host=... port=... dbname=... only.
  *
- * tools/passwd_pgsql.c is built with PostgreSQL support only (configure
+ * tools/passwd_pgsql*.c are built with PostgreSQL support only (configure
  * --with-pgsql); without it, the stubs below make --pgsql say so and fail.
  */
 #ifndef DH_PASSWD_PGSQL_H

@@ -1,0 +1,334 @@
+/* passwd_pgsql_import.c - digest_passwd --pgsql CONNINFO --import FILE:
+ * load the user:realm:HA1 lines of an htdigest file into the store.
+ *
+ * The rows go in pipeline mode, a sync point every IMPORT_BATCH, inside
+ * one transaction: every good line is stored, or nothing is.  A user
+ * already in the store gets the new HA1 and keeps its enabled flag.
+ * Within the file the first line for a user and realm wins; bad lines
+ * are skipped with a warning naming the line number, never a field.
+ */
+#include "config.h"
+
+#ifdef HAVE_PGSQL
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "digest.h"
+#include "fdio.h"
+#include "htable.h"
+#include "htdigest.h"
+#include "log.h"
+#include "passwd.h"
+#include "passwd_pgsql_int.h"
+#include "safefile.h"
+#include "secret.h"
+
+/* Warnings about skipped lines; the summary counts them all. */
+#define IMPORT_MAX_WARNINGS 20
+
+/* A progress line on a terminal every this many lines. */
+#define IMPORT_PROGRESS_LINES 50000
+
+/* Rows sent before a sync point and reading their results: few enough
+ * that neither side's socket buffer fills while the other writes. */
+#define IMPORT_BATCH 256
+
+#define IMPORT_STMT "digest_passwd_upsert"
+
+/* The (user, realm) keys this import has seen: the first line wins. */
+struct seen_key {
+	const char *user, *realm;	/* into the file's buffer */
+	size_t user_len, realm_len;
+};
+
+struct import {
+	struct pg *p;
+	const char *name;
+	size_t added, updated, skipped, warnings;
+	struct seen_key *seen;
+	size_t seen_mask;
+	size_t batch[IMPORT_BATCH + 2];	/* the line of each pending query */
+	size_t nbatch;
+	bool failed;
+	size_t fail_line;
+	char fail_msg[PG_MSG_SIZE];
+};
+
+/* Record key in the set: true when it is new. */
+static bool
+seen_add(struct import *im, const char *u, size_t un, const char *r, size_t rn)
+{
+	size_t i = (size_t)htable_key_hash(htable_user_hash(u, un),
+	    htable_realm_hash(r, rn)) & im->seen_mask;
+	struct seen_key *k;
+
+	for (;; i = (i + 1) & im->seen_mask) {
+		k = &im->seen[i];
+		if (k->user == NULL) {
+			*k = (struct seen_key){ u, r, un, rn };
+			return true;
+		}
+		if (k->user_len == un && k->realm_len == rn &&
+		    memcmp(k->user, u, un) == 0 && memcmp(k->realm, r, rn) == 0)
+			return false;
+	}
+}
+
+static void
+import_skip(struct import *im, size_t lineno, const char *why)
+{
+	im->skipped++;
+	if (++im->warnings <= IMPORT_MAX_WARNINGS)
+		log_warn("%s:%zu: %s; line skipped", im->name, lineno, why);
+}
+
+/* The first failure of the import: its line (0: not a line's) and the
+ * server's message. */
+static void
+import_fail(struct import *im, size_t lineno, const PGresult *res)
+{
+	const char *m = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (im->failed)
+		return;
+	im->failed = true;
+	im->fail_line = lineno;
+	pgpw_first_line(m != NULL ? m : PQerrorMessage(im->p->conn), im->fail_msg,
+	    sizeof(im->fail_msg));
+}
+
+/* Send a sync point and read the results of everything pending. */
+static void
+import_sync(struct import *im)
+{
+	PGconn *c = im->p->conn;
+	PGresult *res;
+	size_t i;
+
+	if (im->nbatch == 0)
+		return;
+	if (!PQpipelineSync(c)) {
+		import_fail(im, 0, NULL);
+		im->nbatch = 0;
+		return;
+	}
+	for (i = 0; i < im->nbatch; i++) {
+		if ((res = PQgetResult(c)) == NULL) {
+			import_fail(im, im->batch[i], NULL);
+			break;
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_TUPLES_OK:
+			if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't')
+				im->added++;
+			else
+				im->updated++;
+			break;
+		case PGRES_COMMAND_OK:	/* BEGIN, the statement prepared */
+		case PGRES_PIPELINE_ABORTED:	/* after the failure */
+			break;
+		default:
+			import_fail(im, im->batch[i], res);
+			break;
+		}
+		PQclear(res);
+		/* each query's results end with a NULL */
+		while ((res = PQgetResult(c)) != NULL)
+			PQclear(res);
+	}
+	/* and the sync point */
+	if ((res = PQgetResult(c)) == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		import_fail(im, 0, res);
+	PQclear(res);
+	im->nbatch = 0;
+}
+
+/* Parse one line (no LF) into the fields; NULL or why it is skipped
+ * ("" for comments and blank lines, skipped silently).  As
+ * passwd_import.c parses it for the SQLite store. */
+static const char *
+import_parse(const char *p, size_t n, struct dstr *v, char *ha1)
+{
+	struct htdigest_line l;
+
+	if (!htdigest_parse_line(p, n, true, &l))
+		return "";
+	if (l.bad & HTDIGEST_BAD_NUL)
+		return "NUL byte in line";
+	if ((l.bad & HTDIGEST_BAD_FORM) || l.realm == NULL)
+		return "expected user:realm:HA1";
+	if (l.bad & HTDIGEST_BAD_HA1)
+		return "the HA1 field is not 32 hex digits (plaintext passwords cannot be imported)";
+	v[0] = (struct dstr){ l.user, l.user_len };
+	v[1] = (struct dstr){ l.realm, l.realm_len };
+	if (passwd_name_problem(v[0].p, v[0].n, true) != NULL)
+		return v[0].n == 0 ? "empty user name" : "the user name is not acceptable";
+	if (passwd_name_problem(v[1].p, v[1].n, false) != NULL)
+		return v[1].n == 0 ? "empty realm" : "the realm is not acceptable";
+	digest_hex_lower(l.value, l.value_len, ha1);
+	v[2] = (struct dstr){ ha1, 32 };
+	return NULL;
+}
+
+/* Send the row of one line.  The HA1 is wiped once libpq has it. */
+static void
+import_line(struct import *im, const char *p, size_t n, size_t lineno)
+{
+	const int fmts[3] = { 1, 1, 1 };
+	char ha1[PASSWD_HA1_SIZE];
+	struct dstr v[3];
+	const char *vals[3], *why;
+	int lens[3], i;
+
+	why = import_parse(p, n, v, ha1);
+	if (why == NULL && !seen_add(im, v[0].p, v[0].n, v[1].p, v[1].n))
+		why = "an earlier line has the same user and realm (the first is used)";
+	if (why != NULL) {
+		if (*why != '\0')
+			import_skip(im, lineno, why);
+		secret_wipe(ha1, sizeof(ha1));
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		vals[i] = v[i].p;
+		lens[i] = (int)v[i].n;
+	}
+	if (!PQsendQueryPrepared(im->p->conn, IMPORT_STMT, 3, vals, lens, fmts, 0))
+		import_fail(im, lineno, NULL);
+	else
+		im->batch[im->nbatch++] = lineno;
+	secret_wipe(ha1, sizeof(ha1));
+	if (im->nbatch >= IMPORT_BATCH)
+		import_sync(im);
+}
+
+static void
+import_lines(struct import *im, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	bool progress = isatty(STDERR_FILENO);
+	size_t lineno = 0;
+
+	while (p < end && !im->failed) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
+		const char *line = p;
+		size_t linelen = n;
+
+		if (lineno++ == 0)
+			(void)htdigest_skip_bom(&line, &linelen, im->name);
+		import_line(im, line, linelen, lineno);
+		if (progress && lineno % IMPORT_PROGRESS_LINES == 0) {
+			import_sync(im);
+			log_info("%s: %zu lines read, %zu users so far", im->name,
+			    lineno, im->added + im->updated);
+		}
+		p += n + 1;
+	}
+	import_sync(im);
+	if (im->warnings > IMPORT_MAX_WARNINGS)
+		log_warn("%s: %zu more skipped lines not shown", im->name,
+		    im->warnings - IMPORT_MAX_WARNINGS);
+}
+
+static int
+read_import(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
+{
+	char err[PATH_MAX + 256];
+	struct stat st;
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
+	    safe_open_read(path, &st, err, sizeof(err));
+
+	if (fd < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (fd_read_all(fd, buf_r, len_r, cap_r) < 0) {
+		log_error("cannot read %s: %s", path, strerror(errno));
+		*buf_r = NULL;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return *buf_r != NULL ? 0 : -1;
+}
+
+/* Room for every line of buf in the set, at most half full. */
+static void
+import_seen_alloc(struct import *im, const char *buf, size_t len)
+{
+	size_t lines = 1, size = 16;
+	const char *p = buf, *end = buf + len;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lines++;
+		p++;
+	}
+	while (size < 2 * lines)
+		size *= 2;
+	im->seen = xcalloc(size, sizeof(*im->seen));
+	im->seen_mask = size - 1;
+}
+
+int
+pgpw_import(const struct passwd_req *req)
+{
+	const Oid types[3] = { PG_TEXTOID, PG_TEXTOID, PG_TEXTOID };
+	struct pg p;
+	struct import im = { .p = &p };
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = PASSWD_EXIT_FAIL;
+
+	im.name = strcmp(req->import, "-") == 0 ? "(stdin)" : req->import;
+	if (pgpw_open(&p, req) < 0)
+		return PASSWD_EXIT_FAIL;
+	if (read_import(req->import, &buf, &len, &cap) < 0)
+		goto out;
+	import_seen_alloc(&im, buf, len);
+	if (!PQenterPipelineMode(p.conn) ||
+	    !PQsendQueryParams(p.conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendPrepare(p.conn, IMPORT_STMT, SQL_UPSERT, 3, types)) {
+		pgpw_error(&p, NULL, "cannot start the import");
+		goto out;
+	}
+	im.batch[im.nbatch++] = 0;
+	im.batch[im.nbatch++] = 0;
+	import_lines(&im, buf, len);
+	if (im.failed) {
+		if (im.fail_line > 0)
+			log_error("%s:%zu: import stopped, nothing imported: %s",
+			    im.name, im.fail_line, im.fail_msg);
+		else
+			log_error("%s: import stopped, nothing imported: %s",
+			    p.shown, im.fail_msg);
+		goto out;
+	}
+	if (!PQexitPipelineMode(p.conn)) {
+		pgpw_error(&p, NULL, "cannot end the pipeline");
+		goto out;
+	}
+	if (pgpw_commit(&p) < 0)
+		goto out;
+	log_info("imported %zu users (%zu new, %zu updated), %zu lines skipped",
+	    im.added + im.updated, im.added, im.updated, im.skipped);
+	rc = PASSWD_EXIT_OK;
+out:
+	/* closing without COMMIT rolls back */
+	pgpw_close(&p);
+	free(im.seen);
+	if (buf != NULL)
+		secret_free(buf, cap);
+	return rc;
+}
+
+#endif /* HAVE_PGSQL */
