@@ -12,6 +12,7 @@
 
 #include "fdio.h"
 #include "groupfile.h"
+#include "htdigest.h"
 #include "log.h"
 #include "safefile.h"
 #include "secret.h"
@@ -176,6 +177,13 @@ groupfile_parse(char *buf, size_t len, const char *name,
 	memset(st, 0, sizeof(*st));
 	t->buf = buf;
 	t->len = len;
+	{
+		const char *first = buf;
+		size_t n = len;
+
+		if (htdigest_skip_bom(&first, &n, name))	/* a Windows editor's */
+			p = (size_t)(first - buf);
+	}
 	while (p < len && len <= UINT32_MAX) {
 		const char *lf = memchr(buf + p, '\n', len - p);
 		size_t end = lf != NULL ? (size_t)(lf - buf) : len;

@@ -16,55 +16,17 @@
 
 load lib/common
 load lib/slapd
+load lib/squid
 
 REALM='DFA e2e realm'
 
 # --- helpers ------------------------------------------------------------------
-
-# alive PID: running and not a zombie
-alive() {
-	local s
-	s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-	[[ $s != Z* ]]
-}
-
-# stop_pid PID [SIGNAL]: send SIGNAL (default TERM), wait up to 5 s, then
-# SIGKILL.  (Squid takes SIGINT as "shut down now"; background jobs of a
-# non-interactive shell ignore SIGINT unless they set their own handler,
-# as Squid does and python does not.)
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -"${2:-TERM}" "$pid" 2>/dev/null || true
-	for i in $(seq 50); do
-		alive "$pid" || break
-		sleep 0.1
-	done
-	! alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-stop_all() {
-	# SIGINT every Squid first, so their shutdowns overlap
-	local p
-	for p in "${SQUID_C_PID:-}" "${SQUID_P_PID:-}" "${SQUID_S_PID:-}" "${SQUID_L_PID:-}"; do
-		[ -z "$p" ] || kill -INT "$p" 2>/dev/null || true
-	done
-	stop_pid "${SQUID_C_PID:-}" INT
-	stop_pid "${SQUID_P_PID:-}" INT
-	stop_pid "${SQUID_S_PID:-}" INT
-	stop_pid "${SQUID_L_PID:-}" INT
-	stop_pid "${ORIGIN_PID:-}" TERM
-}
+# (starting, asking and stopping Squid: tests/lib/squid.bash)
 
 # http_code PROXY-PORT [curl args...]: the final HTTP status of a GET of the
 # origin's / through the proxy, body to $BODY (default: discarded)
 http_code() {
-	local port=$1; shift
-	env -u http_proxy -u HTTP_PROXY -u https_proxy -u HTTPS_PROXY \
-		-u all_proxy -u ALL_PROXY -u no_proxy -u NO_PROXY \
-		curl -s --max-time 10 --noproxy '' -o "${BODY:-/dev/null}" -w '%{http_code}' \
-		-x "http://127.0.0.1:$port" "$@" "http://127.0.0.1:$ORIGIN_PORT/"
+	proxy_status "$1" "http://127.0.0.1:$ORIGIN_PORT/" "${@:2}"
 }
 
 # login PROXY-PORT USER PASSWORD: the final status of a Digest proxy login
@@ -72,48 +34,9 @@ login() {
 	http_code "$1" --proxy-digest -U "$2:$3"
 }
 
-origin_up() {
-	curl -s --max-time 2 --noproxy '*' -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/"
-}
-
-# ready_or_dead PID PORT: true once the proxy asks for credentials, or once
-# its process is gone (then there is nothing left to wait for)
-ready_or_dead() {
-	! alive "$1" || [ "$(http_code "$2")" = 407 ]
-}
-
-# write_conf NAME PORT PROGRAM-ARGS: $W/squid-NAME.conf
-write_conf() {
-	local name=$1 port=$2 prog=$3 conf="$W/squid-$1.conf"
-	{
-		echo "http_port 127.0.0.1:$port"
-		echo "pid_filename $W/squid-$name.pid"
-		echo "cache_log $W/cache-$name.log"
-		echo "access_log stdio:$W/access-$name.log"
-		echo "cache_store_log none"
-		echo "coredump_dir $W"
-		[ "$(id -u)" != 0 ] || echo "cache_effective_user proxy"
-		echo "cache deny all"
-		echo "visible_hostname test"
-		echo "pinger_enable off"
-		echo "netdb_filename none"
-		echo "dns_nameservers 127.0.0.1"
-		echo "shutdown_lifetime 1 seconds"
-		echo "auth_param digest program $prog"
-		echo "auth_param digest children 3 concurrency=4"
-		echo "auth_param digest realm $REALM"
-		echo "acl a proxy_auth REQUIRED"
-		echo "http_access allow a"
-		echo "http_access deny all"
-	} >"$conf"
-}
-
-# squid_failed NAME: what to show when instance NAME is not up
-squid_failed() {
-	echo "Squid instance $1 did not come up; tail of its cache.log:"
-	tail -n 30 "$W/cache-$1.log" 2>&1 || true
-	echo "its stdout/stderr:"
-	cat "$W/squid-$1.out" 2>&1 || true
+stop_all() {
+	squid_stop C P S L
+	origin_stop E2E
 }
 
 # --- setup / teardown -----------------------------------------------------------
@@ -130,23 +53,12 @@ setup_file() {
 		[ -x "$b" ] || { echo "$b is not built"; return 1; }
 	done
 
-	W=$(mktemp -d /tmp/dfa-e2e.XXXXXX)
-	chmod 755 "$W"
-	export W
+	squid_workdir dfa-e2e
 
 	# Squid runs helpers as proxy: it must be able to run ours.
-	HELPER=$DFA
-	SQL_HELPER=$DSA
-	LDAP_HELPER=$DLA
-	if [ "$(id -u)" = 0 ] && ! runuser -u proxy -- test -x "$DFA" 2>/dev/null; then
-		mkdir "$W/bin"
-		cp "$DFA" "$DSA" "$DLA" "$W/bin/"
-		chmod 755 "$W/bin" "$W/bin/digest_file_auth" "$W/bin/digest_sqlite_auth" \
-			"$W/bin/digest_ldap_auth"
-		HELPER="$W/bin/digest_file_auth"
-		SQL_HELPER="$W/bin/digest_sqlite_auth"
-		LDAP_HELPER="$W/bin/digest_ldap_auth"
-	fi
+	HELPER=$(squid_helper "$DFA")
+	SQL_HELPER=$(squid_helper "$DSA")
+	LDAP_HELPER=$(squid_helper "$DLA")
 
 	# The origin serves one file, so a 200 can be told from a Squid page.
 	mkdir "$W/www"
@@ -195,55 +107,28 @@ setup_file() {
 	} >"$W/users.ldif"
 	slapd_add "$W/users.ldif" || { echo "ldapadd failed"; slapd_stop; return 1; }
 	cp "$SLAPD_SECRET_FILE" "$W/ldap.secret"
-	if [ "$(id -u)" = 0 ]; then
-		chown proxy:proxy "$W"
-		chown root:proxy "$W/ha1.txt" "$W/plain.txt" "$W/users.db" "$W/ldap.secret"
-		chmod 640 "$W/ha1.txt" "$W/plain.txt" "$W/users.db" "$W/ldap.secret"
-	fi
+	squid_readable "$W/ha1.txt" "$W/plain.txt" "$W/users.db" "$W/ldap.secret"
 
-	ORIGIN_PORT=$(free_port)
-	PORT_C=$(free_port)
-	while [ "$PORT_C" = "$ORIGIN_PORT" ]; do PORT_C=$(free_port); done
-	PORT_P=$(free_port)
-	while [ "$PORT_P" = "$ORIGIN_PORT" ] || [ "$PORT_P" = "$PORT_C" ]; do PORT_P=$(free_port); done
-	PORT_S=$(free_port)
-	while [ "$PORT_S" = "$ORIGIN_PORT" ] || [ "$PORT_S" = "$PORT_C" ] || [ "$PORT_S" = "$PORT_P" ]; do PORT_S=$(free_port); done
-	PORT_L=$(free_port)
-	while [ "$PORT_L" = "$ORIGIN_PORT" ] || [ "$PORT_L" = "$PORT_C" ] || [ "$PORT_L" = "$PORT_P" ] ||
-		[ "$PORT_L" = "$PORT_S" ] || [ "$PORT_L" = "$SLAPD_PORT" ]; do PORT_L=$(free_port); done
+	read -r ORIGIN_PORT PORT_C PORT_P PORT_S PORT_L < <(squid_ports 5)
 	export ORIGIN_PORT PORT_C PORT_P PORT_S PORT_L
 
-	python3 -m http.server "$ORIGIN_PORT" --bind 127.0.0.1 --directory "$W/www" \
-		>"$W/origin.log" 2>&1 3>&- &
-	ORIGIN_PID=$!
-	write_conf C "$PORT_C" "$HELPER -c $W/ha1.txt"
-	write_conf P "$PORT_P" "$HELPER $W/plain.txt"
-	write_conf S "$PORT_S" "$SQL_HELPER $W/users.db"
+	origin_start E2E "$ORIGIN_PORT" "$W/www"
+	squid_start C "$PORT_C" "$HELPER -c $W/ha1.txt"
+	squid_start P "$PORT_P" "$HELPER $W/plain.txt"
+	squid_start S "$PORT_S" "$SQL_HELPER $W/users.db"
 	# Squid splits the program line on spaces: a filter without spaces
-	write_conf L "$PORT_L" "$LDAP_HELPER -b ou=people,$SLAPD_BASE -F (uid=%s) -A userPassword -e -D $SLAPD_ROOTDN -W $W/ldap.secret -H $SLAPD_URI"
-	squid -N -f "$W/squid-C.conf" >"$W/squid-C.out" 2>&1 3>&- &
-	SQUID_C_PID=$!
-	squid -N -f "$W/squid-P.conf" >"$W/squid-P.out" 2>&1 3>&- &
-	SQUID_P_PID=$!
-	squid -N -f "$W/squid-S.conf" >"$W/squid-S.out" 2>&1 3>&- &
-	SQUID_S_PID=$!
-	squid -N -f "$W/squid-L.conf" >"$W/squid-L.out" 2>&1 3>&- &
-	SQUID_L_PID=$!
-	export ORIGIN_PID SQUID_C_PID SQUID_P_PID SQUID_S_PID SQUID_L_PID
+	squid_start L "$PORT_L" "$LDAP_HELPER -b ou=people,$SLAPD_BASE -F (uid=%s) -A userPassword -e -D $SLAPD_ROOTDN -W $W/ldap.secret -H $SLAPD_URI"
 
-	if ! wait_for 20 origin_up; then
-		echo "origin http.server on port $ORIGIN_PORT did not come up:"
-		cat "$W/origin.log"
+	if ! origin_wait "$ORIGIN_PORT"; then
+		cat "$W/origin-E2E.log"
 		stop_all
 		slapd_stop
 		return 1
 	fi
-	local n
+	local n port_var
 	for n in C P S L; do
-		local pid_var="SQUID_${n}_PID" port_var="PORT_$n"
-		wait_for 20 ready_or_dead "${!pid_var}" "${!port_var}"
-		if ! alive "${!pid_var}" || [ "$(http_code "${!port_var}")" != 407 ]; then
-			squid_failed "$n"
+		port_var="PORT_$n"
+		if ! squid_wait "$n" "${!port_var}"; then
 			stop_all
 			slapd_stop
 			return 1

@@ -76,6 +76,16 @@ test_format(void)
 }
 
 static void
+test_bom(void)
+{
+	struct groupfile_stats st;
+	struct group_table *t = parse("\xef\xbb\xbfstaff: alice\n", &st);
+
+	is_str(groups_of(t, "alice"), "staff", "a UTF-8 byte-order mark is not part of the first group");
+	groupfile_free(&t);
+}
+
+static void
 test_many(void)
 {
 	struct groupfile_stats st;
@@ -97,6 +107,7 @@ int
 main(void)
 {
 	test_format();
+	test_bom();
 	test_many();
 	return done_testing();
 }
