@@ -374,3 +374,28 @@ bad:
 	secret_wipe(buf, cap);
 	return -1;
 }
+
+int
+safe_read_secret_line(const char *path, const char *label, char **out,
+    char *err, size_t errlen)
+{
+	char buf[SAFE_SECRET_FILE_MAX], why[768];
+	ssize_t r = safe_read_small(path, buf, sizeof(buf), why, sizeof(why));
+	size_t n;
+
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", label, why);
+		return -1;
+	}
+	buf[r] = '\0';
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n == 0) {
+		snprintf(err, errlen, "%s %s is empty", label, path);
+		secret_wipe(buf, sizeof(buf));
+		return -1;
+	}
+	*out = xstrdup(buf);
+	secret_wipe(buf, sizeof(buf));
+	return 0;
+}

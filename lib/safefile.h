@@ -59,4 +59,17 @@ int safe_open_read(const char *path, struct stat *st_r, char *err,
 ssize_t safe_read_small(const char *path, char *buf, size_t cap, char *err,
     size_t errlen);
 
+/* A secret file (-W) is read whole: it must be smaller than this. */
+#define SAFE_SECRET_FILE_MAX 4096
+
+/* The secret in a file named by -W: its first line, the line end not
+ * part of it.  safe_read_small() reads it with read(2), so no copy is
+ * left in a stdio buffer, and takes only a regular file: a FIFO or a
+ * device is refused at once, never waited on.  The buffer is wiped.
+ * Returns 0 with a malloc'd copy in *out (free it with secret_free), or
+ * -1 with "LABEL: why" or "LABEL PATH is empty" in err, where label is
+ * what the file is to the caller ("the secret file"). */
+int safe_read_secret_line(const char *path, const char *label, char **out,
+    char *err, size_t errlen);
+
 #endif

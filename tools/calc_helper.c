@@ -139,15 +139,13 @@ take_value(const char *p, const char *end, char *out, size_t outlen)
 	return p;
 }
 
-/* The value of key="..." or key=token among the reply's pairs, unescaped
- * into out (outlen bytes).  Returns 0, or -1 when the key is absent. */
-static int
-reply_value(const char *p, const char *end, const char *key, char *out,
-    size_t outlen)
+/* The next key=value pair of the reply's pairs from p: its key in *k_r,
+ * *klen_r bytes long.  Returns where the key's '=' is, or NULL when no
+ * pair is left; words without an '=' are passed over. */
+static const char *
+next_pair(const char *p, const char *end, const char **k_r, size_t *klen_r)
 {
-	size_t klen = strlen(key);
 	const char *k;
-	bool match;
 
 	while (p < end) {
 		while (p < end && *p == ' ')
@@ -157,7 +155,25 @@ reply_value(const char *p, const char *end, const char *key, char *out,
 			p++;
 		if (p == end || *p == ' ')
 			continue;
-		match = (size_t)(p - k) == klen && memcmp(k, key, klen) == 0;
+		*k_r = k;
+		*klen_r = (size_t)(p - k);
+		return p;
+	}
+	return NULL;
+}
+
+/* The value of key="..." or key=token among the reply's pairs, unescaped
+ * into out (outlen bytes).  Returns 0, or -1 when the key is absent. */
+static int
+reply_value(const char *p, const char *end, const char *key, char *out,
+    size_t outlen)
+{
+	size_t klen = strlen(key), kn;
+	const char *k;
+	bool match;
+
+	while ((p = next_pair(p, end, &k, &kn)) != NULL) {
+		match = kn == klen && memcmp(k, key, klen) == 0;
 		p = take_value(p + 1, end, match ? out : NULL, outlen);
 		if (match)
 			return 0;
@@ -172,24 +188,16 @@ static void
 other_pairs(const char *p, const char *end, char *out, size_t outlen)
 {
 	char *val = xmalloc(CALC_HELPER_MSG_MAX), safe[CALC_HELPER_MSG_MAX];
-	size_t o = 0;
+	size_t o = 0, kn;
+	const char *k;
 
 	out[0] = '\0';
-	while (p < end) {
-		const char *k;
-
-		while (p < end && *p == ' ')
-			p++;
-		k = p;
-		while (p < end && *p != '=' && *p != ' ')
-			p++;
-		if (p == end || *p == ' ')
-			continue;
-		if ((size_t)(p - k) == 3 && memcmp(k, "ha1", 3) == 0) {
+	while ((p = next_pair(p, end, &k, &kn)) != NULL) {
+		if (kn == 3 && memcmp(k, "ha1", 3) == 0) {
 			p = take_value(p + 1, end, NULL, 0);
 			continue;
 		}
-		log_sanitize(k, (size_t)(p - k), safe, sizeof(safe));
+		log_sanitize(k, kn, safe, sizeof(safe));
 		p = take_value(p + 1, end, val, CALC_HELPER_MSG_MAX);
 		o += (size_t)snprintf(out + o, outlen - o, "%s%s=\"", o ? " " : "", safe);
 		log_sanitize(val, strlen(val), safe, sizeof(safe));

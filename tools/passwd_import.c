@@ -7,29 +7,26 @@
  * and realm wins, as in every reader of the format; a temporary table
  * remembers which keys this import has written.  Bad lines are skipped
  * with a warning naming the line number, never a field.
+ *
+ * Reading the file, parsing a line and going down the lines are shared
+ * with passwd_pgsql_import.c (passwd_import.h), with or without SQLite.
  */
 #include "config.h"
 
-#ifdef HAVE_SQLITE
-
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "digest.h"
 #include "fdio.h"
 #include "htdigest.h"
 #include "log.h"
 #include "passwd.h"
-#include "passwd_store.h"
+#include "passwd_import.h"
 #include "safefile.h"
-#include "secret.h"
 
 /* Warnings about skipped lines; the summary counts them all. */
 #define IMPORT_MAX_WARNINGS 20
@@ -37,34 +34,20 @@
 /* A progress line on a terminal every this many lines. */
 #define IMPORT_PROGRESS_LINES 50000
 
-#define SQL_SEEN_CREATE \
-	"CREATE TEMP TABLE import_seen (user TEXT NOT NULL, realm TEXT NOT NULL," \
-	" PRIMARY KEY (user, realm)) WITHOUT ROWID"
-#define SQL_SEEN_ADD \
-	"INSERT OR IGNORE INTO temp.import_seen (user, realm) VALUES (:user, :realm)"
-
-/* --import state: three statements run once per line. */
-struct import {
-	struct store *s;
-	const char *name;
-	sqlite3_stmt *seen, *update, *insert;
-	size_t added, updated, skipped, warnings;
-};
-
-static void
-import_skip(struct import *im, size_t lineno, const char *why)
+void
+import_skip(struct import_count *c, size_t lineno, const char *why)
 {
-	im->skipped++;
-	if (++im->warnings <= IMPORT_MAX_WARNINGS)
-		log_warn("%s:%zu: %s; line skipped", im->name, lineno, why);
+	c->skipped++;
+	if (++c->warnings <= IMPORT_MAX_WARNINGS)
+		log_warn("%s:%zu: %s; line skipped", c->name, lineno, why);
 }
 
-/* Parse one line (no LF) into r; returns NULL or why it is skipped.
- * Comment and blank lines give "" (skipped silently).  The line is split
- * as the file helper splits it, read as with -c; the reasons are checked
- * in this order, and the user and realm as digest_passwd checks them. */
-static const char *
-import_parse(const char *p, size_t n, struct row *r, char *ha1)
+/* The line is split as the file helper splits it, read as with -c; the
+ * reasons are checked in this order, and the user and realm as
+ * digest_passwd checks them. */
+const char *
+import_parse(const char *p, size_t n, struct dstr *user, struct dstr *realm,
+    char *ha1)
 {
 	struct htdigest_line l;
 
@@ -78,80 +61,52 @@ import_parse(const char *p, size_t n, struct row *r, char *ha1)
 	if (l.bad & HTDIGEST_BAD_HA1)
 		return "the HA1 field is not 32 hex digits (plaintext passwords cannot be imported)";
 	/* the name checks refuse what the other bits flag: empty or long */
-	r->user = (struct dstr){ l.user, l.user_len };
-	r->realm = (struct dstr){ l.realm, l.realm_len };
-	if (passwd_name_problem(r->user.p, r->user.n, true) != NULL)
-		return r->user.n == 0 ? "empty user name" : "the user name is not acceptable";
-	if (passwd_name_problem(r->realm.p, r->realm.n, false) != NULL)
-		return r->realm.n == 0 ? "empty realm" : "the realm is not acceptable";
+	*user = (struct dstr){ l.user, l.user_len };
+	*realm = (struct dstr){ l.realm, l.realm_len };
+	if (passwd_name_problem(user->p, user->n, true) != NULL)
+		return user->n == 0 ? "empty user name" : "the user name is not acceptable";
+	if (passwd_name_problem(realm->p, realm->n, false) != NULL)
+		return realm->n == 0 ? "empty realm" : "the realm is not acceptable";
 	digest_hex_lower(l.value, l.value_len, ha1);
-	r->ha1 = ha1;
 	return NULL;
 }
 
-/* Import one line.  Returns 0 (imported or skipped) or -1 (SQL error). */
-static int
-import_line(struct import *im, const char *p, size_t n, size_t lineno)
-{
-	char ha1[PASSWD_HA1_SIZE];
-	struct row r = { .ha1 = NULL };
-	const char *why;
-	int k = 0;
-
-	why = import_parse(p, n, &r, ha1);
-	if (why == NULL && (k = store_step_write(im->s, im->seen, &r)) == 0)
-		why = "an earlier line has the same user and realm (the first is used)";
-	if (why == NULL && k > 0 &&
-	    (k = store_step_write(im->s, im->update, &r)) == 0)
-		k = store_step_write(im->s, im->insert, &r) > 0 ? 2 : -1;
-	secret_wipe(ha1, sizeof(ha1));
-	if (why != NULL) {
-		if (*why != '\0')
-			import_skip(im, lineno, why);
-		return 0;
-	}
-	if (k < 0) {
-		log_error("%s:%zu: import stopped; nothing imported", im->name, lineno);
-		return -1;
-	}
-	if (k == 2)
-		im->added++;
-	else
-		im->updated++;
-	return 0;
-}
-
-static int
-import_lines(struct import *im, const char *buf, size_t len)
+int
+import_lines(struct import_count *c, const char *buf, size_t len,
+    const struct import_ops *ops, void *arg)
 {
 	const char *p = buf, *end = buf + len;
 	bool progress = isatty(STDERR_FILENO);
 	size_t lineno = 0;
 
-	while (p < end) {
+	while (p < end && (ops->stopped == NULL || !ops->stopped(arg))) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
 		size_t n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
-
 		const char *line = p;
 		size_t linelen = n;
 
 		if (lineno++ == 0)
-			(void)htdigest_skip_bom(&line, &linelen, im->name);
-		if (import_line(im, line, linelen, lineno) < 0)
+			(void)htdigest_skip_bom(&line, &linelen, c->name);
+		if (ops->line(arg, line, linelen, lineno) < 0)
 			return -1;
-		if (progress && lineno % IMPORT_PROGRESS_LINES == 0)
-			log_info("%s: %zu lines read, %zu users so far", im->name,
-			    lineno, im->added + im->updated);
+		if (progress && lineno % IMPORT_PROGRESS_LINES == 0) {
+			if (ops->flush != NULL)
+				ops->flush(arg);
+			log_info("%s: %zu lines read, %zu users so far", c->name,
+			    lineno, c->added + c->updated);
+		}
 		p += n + 1;
 	}
-	if (im->warnings > IMPORT_MAX_WARNINGS)
-		log_warn("%s: %zu more skipped lines not shown", im->name,
-		    im->warnings - IMPORT_MAX_WARNINGS);
+	if (ops->flush != NULL)
+		ops->flush(arg);
+	if (c->warnings > IMPORT_MAX_WARNINGS)
+		log_warn("%s: %zu more skipped lines not shown", c->name,
+		    c->warnings - IMPORT_MAX_WARNINGS);
 	return 0;
 }
 
-static int
-read_import(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
+int
+import_read(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
 {
 	char err[PATH_MAX + 256];
 	struct stat st;
@@ -171,25 +126,83 @@ read_import(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
 	return *buf_r != NULL ? 0 : -1;
 }
 
+#ifdef HAVE_SQLITE
+
+#include <fcntl.h>
+
+#include <sqlite3.h>
+
+#include "passwd_store.h"
+#include "secret.h"
+
+#define SQL_SEEN_CREATE \
+	"CREATE TEMP TABLE import_seen (user TEXT NOT NULL, realm TEXT NOT NULL," \
+	" PRIMARY KEY (user, realm)) WITHOUT ROWID"
+#define SQL_SEEN_ADD \
+	"INSERT OR IGNORE INTO temp.import_seen (user, realm) VALUES (:user, :realm)"
+
+/* --import state: three statements run once per line. */
+struct import {
+	struct import_count c;
+	struct store *s;
+	sqlite3_stmt *seen, *update, *insert;
+};
+
+/* Import one line.  Returns 0 (imported or skipped) or -1 (SQL error). */
+static int
+import_line(void *arg, const char *p, size_t n, size_t lineno)
+{
+	struct import *im = arg;
+	char ha1[PASSWD_HA1_SIZE];
+	struct row r = { .ha1 = NULL };
+	const char *why;
+	int k = 0;
+
+	why = import_parse(p, n, &r.user, &r.realm, ha1);
+	if (why == NULL)
+		r.ha1 = ha1;
+	if (why == NULL && (k = store_step_write(im->s, im->seen, &r)) == 0)
+		why = "an earlier line has the same user and realm (the first is used)";
+	if (why == NULL && k > 0 &&
+	    (k = store_step_write(im->s, im->update, &r)) == 0)
+		k = store_step_write(im->s, im->insert, &r) > 0 ? 2 : -1;
+	secret_wipe(ha1, sizeof(ha1));
+	if (why != NULL) {
+		if (*why != '\0')
+			import_skip(&im->c, lineno, why);
+		return 0;
+	}
+	if (k < 0) {
+		log_error("%s:%zu: import stopped; nothing imported", im->c.name, lineno);
+		return -1;
+	}
+	if (k == 2)
+		im->c.added++;
+	else
+		im->c.updated++;
+	return 0;
+}
+
 int
 passwd_import_run(const struct passwd_req *req)
 {
 	struct store s;
+	static const struct import_ops ops = { .line = import_line };
 	struct import im = { .s = &s };
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int rc = PASSWD_EXIT_FAIL;
 
-	im.name = strcmp(req->import, "-") == 0 ? "(stdin)" : req->import;
+	im.c.name = strcmp(req->import, "-") == 0 ? "(stdin)" : req->import;
 	if (store_open_checked(&s, req, false) < 0)
 		return PASSWD_EXIT_FAIL;
-	if (read_import(req->import, &buf, &len, &cap) < 0 ||
+	if (import_read(req->import, &buf, &len, &cap) < 0 ||
 	    store_begin(&s) < 0 ||
 	    store_exec(&s, SQL_SEEN_CREATE, "cannot create a temporary table") < 0 ||
 	    (im.seen = store_prepare(&s, SQL_SEEN_ADD)) == NULL ||
 	    (im.update = store_prepare(&s, SQL_SET_HA1)) == NULL ||
 	    (im.insert = store_prepare(&s, SQL_INSERT)) == NULL ||
-	    import_lines(&im, buf, len) < 0)
+	    import_lines(&im.c, buf, len, &ops, &im) < 0)
 		goto out;
 	sqlite3_finalize(im.seen);
 	sqlite3_finalize(im.update);
@@ -199,7 +212,7 @@ passwd_import_run(const struct passwd_req *req)
 	    store_commit(&s) < 0)
 		goto out;
 	log_info("imported %zu users (%zu new, %zu updated), %zu lines skipped",
-	    im.added + im.updated, im.added, im.updated, im.skipped);
+	    im.c.added + im.c.updated, im.c.added, im.c.updated, im.c.skipped);
 	rc = PASSWD_EXIT_OK;
 out:
 	sqlite3_finalize(im.seen);

@@ -6,6 +6,8 @@
  * already in the store gets the new HA1 and keeps its enabled flag.
  * Within the file the first line for a user and realm wins; bad lines
  * are skipped with a warning naming the line number, never a field.
+ * The file is read and its lines parsed as for the SQLite store
+ * (passwd_import.h).
  */
 #include "config.h"
 
@@ -28,15 +30,10 @@
 #include "htdigest.h"
 #include "log.h"
 #include "passwd.h"
+#include "passwd_import.h"
 #include "passwd_pgsql_int.h"
 #include "safefile.h"
 #include "secret.h"
-
-/* Warnings about skipped lines; the summary counts them all. */
-#define IMPORT_MAX_WARNINGS 20
-
-/* A progress line on a terminal every this many lines. */
-#define IMPORT_PROGRESS_LINES 50000
 
 /* Rows sent before a sync point and reading their results: few enough
  * that neither side's socket buffer fills while the other writes. */
@@ -51,9 +48,8 @@ struct seen_key {
 };
 
 struct import {
+	struct import_count c;
 	struct pg *p;
-	const char *name;
-	size_t added, updated, skipped, warnings;
 	struct seen_key *seen;
 	size_t seen_mask;
 	size_t batch[IMPORT_BATCH + 2];	/* the line of each pending query */
@@ -81,14 +77,6 @@ seen_add(struct import *im, const char *u, size_t un, const char *r, size_t rn)
 		    memcmp(k->user, u, un) == 0 && memcmp(k->realm, r, rn) == 0)
 			return false;
 	}
-}
-
-static void
-import_skip(struct import *im, size_t lineno, const char *why)
-{
-	im->skipped++;
-	if (++im->warnings <= IMPORT_MAX_WARNINGS)
-		log_warn("%s:%zu: %s; line skipped", im->name, lineno, why);
 }
 
 /* The first failure of the import: its line (0: not a line's) and the
@@ -130,9 +118,9 @@ import_sync(struct import *im)
 		switch (PQresultStatus(res)) {
 		case PGRES_TUPLES_OK:
 			if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't')
-				im->added++;
+				im->c.added++;
 			else
-				im->updated++;
+				im->c.updated++;
 			break;
 		case PGRES_COMMAND_OK:	/* BEGIN, the statement prepared */
 		case PGRES_PIPELINE_ABORTED:	/* after the failure */
@@ -153,51 +141,28 @@ import_sync(struct import *im)
 	im->nbatch = 0;
 }
 
-/* Parse one line (no LF) into the fields; NULL or why it is skipped
- * ("" for comments and blank lines, skipped silently).  As
- * passwd_import.c parses it for the SQLite store. */
-static const char *
-import_parse(const char *p, size_t n, struct dstr *v, char *ha1)
+/* Send the row of one line.  The HA1 is wiped once libpq has it.
+ * Returns 0: a failure stops the import through import_stopped. */
+static int
+import_line(void *arg, const char *p, size_t n, size_t lineno)
 {
-	struct htdigest_line l;
-
-	if (!htdigest_parse_line(p, n, true, &l))
-		return "";
-	if (l.bad & HTDIGEST_BAD_NUL)
-		return "NUL byte in line";
-	if ((l.bad & HTDIGEST_BAD_FORM) || l.realm == NULL)
-		return "expected user:realm:HA1";
-	if (l.bad & HTDIGEST_BAD_HA1)
-		return "the HA1 field is not 32 hex digits (plaintext passwords cannot be imported)";
-	v[0] = (struct dstr){ l.user, l.user_len };
-	v[1] = (struct dstr){ l.realm, l.realm_len };
-	if (passwd_name_problem(v[0].p, v[0].n, true) != NULL)
-		return v[0].n == 0 ? "empty user name" : "the user name is not acceptable";
-	if (passwd_name_problem(v[1].p, v[1].n, false) != NULL)
-		return v[1].n == 0 ? "empty realm" : "the realm is not acceptable";
-	digest_hex_lower(l.value, l.value_len, ha1);
-	v[2] = (struct dstr){ ha1, 32 };
-	return NULL;
-}
-
-/* Send the row of one line.  The HA1 is wiped once libpq has it. */
-static void
-import_line(struct import *im, const char *p, size_t n, size_t lineno)
-{
+	struct import *im = arg;
 	const int fmts[3] = { 1, 1, 1 };
 	char ha1[PASSWD_HA1_SIZE];
 	struct dstr v[3];
 	const char *vals[3], *why;
 	int lens[3], i;
 
-	why = import_parse(p, n, v, ha1);
+	why = import_parse(p, n, &v[0], &v[1], ha1);
+	if (why == NULL)
+		v[2] = (struct dstr){ ha1, 32 };
 	if (why == NULL && !seen_add(im, v[0].p, v[0].n, v[1].p, v[1].n))
 		why = "an earlier line has the same user and realm (the first is used)";
 	if (why != NULL) {
 		if (*why != '\0')
-			import_skip(im, lineno, why);
+			import_skip(&im->c, lineno, why);
 		secret_wipe(ha1, sizeof(ha1));
-		return;
+		return 0;
 	}
 	for (i = 0; i < 3; i++) {
 		vals[i] = v[i].p;
@@ -210,56 +175,19 @@ import_line(struct import *im, const char *p, size_t n, size_t lineno)
 	secret_wipe(ha1, sizeof(ha1));
 	if (im->nbatch >= IMPORT_BATCH)
 		import_sync(im);
+	return 0;
+}
+
+static bool
+import_stopped(void *arg)
+{
+	return ((struct import *)arg)->failed;
 }
 
 static void
-import_lines(struct import *im, const char *buf, size_t len)
+import_flush(void *arg)
 {
-	const char *p = buf, *end = buf + len;
-	bool progress = isatty(STDERR_FILENO);
-	size_t lineno = 0;
-
-	while (p < end && !im->failed) {
-		const char *lf = memchr(p, '\n', (size_t)(end - p));
-		size_t n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
-		const char *line = p;
-		size_t linelen = n;
-
-		if (lineno++ == 0)
-			(void)htdigest_skip_bom(&line, &linelen, im->name);
-		import_line(im, line, linelen, lineno);
-		if (progress && lineno % IMPORT_PROGRESS_LINES == 0) {
-			import_sync(im);
-			log_info("%s: %zu lines read, %zu users so far", im->name,
-			    lineno, im->added + im->updated);
-		}
-		p += n + 1;
-	}
-	import_sync(im);
-	if (im->warnings > IMPORT_MAX_WARNINGS)
-		log_warn("%s: %zu more skipped lines not shown", im->name,
-		    im->warnings - IMPORT_MAX_WARNINGS);
-}
-
-static int
-read_import(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
-{
-	char err[PATH_MAX + 256];
-	struct stat st;
-	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
-	    safe_open_read(path, &st, err, sizeof(err));
-
-	if (fd < 0) {
-		log_error("%s", err);
-		return -1;
-	}
-	if (fd_read_all(fd, buf_r, len_r, cap_r) < 0) {
-		log_error("cannot read %s: %s", path, strerror(errno));
-		*buf_r = NULL;
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	return *buf_r != NULL ? 0 : -1;
+	import_sync(arg);
 }
 
 /* Room for every line of buf in the set, at most half full. */
@@ -282,6 +210,10 @@ import_seen_alloc(struct import *im, const char *buf, size_t len)
 int
 pgpw_import(const struct passwd_req *req)
 {
+	static const struct import_ops ops = {
+		.line = import_line, .stopped = import_stopped,
+		.flush = import_flush,
+	};
 	const Oid types[3] = { PG_TEXTOID, PG_TEXTOID, PG_TEXTOID };
 	struct pg p;
 	struct import im = { .p = &p };
@@ -289,10 +221,10 @@ pgpw_import(const struct passwd_req *req)
 	size_t len = 0, cap = 0;
 	int rc = PASSWD_EXIT_FAIL;
 
-	im.name = strcmp(req->import, "-") == 0 ? "(stdin)" : req->import;
+	im.c.name = strcmp(req->import, "-") == 0 ? "(stdin)" : req->import;
 	if (pgpw_open(&p, req) < 0)
 		return PASSWD_EXIT_FAIL;
-	if (read_import(req->import, &buf, &len, &cap) < 0)
+	if (import_read(req->import, &buf, &len, &cap) < 0)
 		goto out;
 	import_seen_alloc(&im, buf, len);
 	if (!PQenterPipelineMode(p.conn) ||
@@ -303,11 +235,11 @@ pgpw_import(const struct passwd_req *req)
 	}
 	im.batch[im.nbatch++] = 0;
 	im.batch[im.nbatch++] = 0;
-	import_lines(&im, buf, len);
+	(void)import_lines(&im.c, buf, len, &ops, &im);
 	if (im.failed) {
 		if (im.fail_line > 0)
 			log_error("%s:%zu: import stopped, nothing imported: %s",
-			    im.name, im.fail_line, im.fail_msg);
+			    im.c.name, im.fail_line, im.fail_msg);
 		else
 			log_error("%s: import stopped, nothing imported: %s",
 			    p.shown, im.fail_msg);
@@ -320,7 +252,7 @@ pgpw_import(const struct passwd_req *req)
 	if (pgpw_commit(&p) < 0)
 		goto out;
 	log_info("imported %zu users (%zu new, %zu updated), %zu lines skipped",
-	    im.added + im.updated, im.added, im.updated, im.skipped);
+	    im.c.added + im.c.updated, im.c.added, im.c.updated, im.c.skipped);
 	rc = PASSWD_EXIT_OK;
 out:
 	/* closing without COMMIT rolls back */

@@ -24,9 +24,6 @@
 #define LB_DEFAULT_INFLIGHT 16
 #define LB_MAX_INFLIGHT 1024
 
-/* A -W file is read whole: it must be smaller than this. */
-#define LB_SECRET_FILE_MAX 4096
-
 struct keyword {
 	const char *name;
 	int value;
@@ -137,33 +134,20 @@ keyword(const struct keyword *k, const char *arg, int *v_r)
 	return -1;
 }
 
-/* The bind secret from -W: the first line of the file, its line end not
- * part of it.  safe_read_small() reads it with read(2), so no copy is
- * left in a stdio buffer, and takes only a regular file: a FIFO or a
- * device is refused at once, never waited on. */
+/* The bind secret from -W: the first line of the file (see
+ * safe_read_secret_line). */
 static int
 read_secret(struct lb_conf *c, const char *path, const char **err_r)
 {
-	char buf[LB_SECRET_FILE_MAX], err[768];
-	ssize_t r = safe_read_small(path, buf, sizeof(buf), err, sizeof(err));
-	size_t n;
+	char *secret;
 
-	if (r < 0) {
-		snprintf(c->err, sizeof(c->err), "the secret file: %s", err);
+	if (safe_read_secret_line(path, "the secret file", &secret, c->err,
+	    sizeof(c->err)) < 0) {
 		*err_r = c->err;
 		return -1;
 	}
-	buf[r] = '\0';
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	if (n == 0) {
-		snprintf(c->err, sizeof(c->err), "the secret file %s is empty", path);
-		*err_r = c->err;
-		secret_wipe(buf, sizeof(buf));
-		return -1;
-	}
-	set_secret(c, buf);
-	secret_wipe(buf, sizeof(buf));
+	set_secret(c, NULL);
+	c->secret = secret;
 	return 0;
 }
 

@@ -12,14 +12,9 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "backoff.h"
 #include "ldap_int.h"
 #include "log.h"
-
-/* Back-off between attempts: the first retry comes quickly (a restarted
- * slapd is back within a second), then doubles so a dead directory is
- * not hammered by every helper of every proxy. */
-#define LB_RETRY_MIN_MS 250
-#define LB_RETRY_MAX_MS 8000
 
 bool
 lb_connected(const struct lb_ctx *x)
@@ -57,19 +52,11 @@ static void
 wait_retry(struct lb_ctx *x)
 {
 	struct lb_conn *cn = &x->conn;
-	long long now = lb_now_ms();
 
 	cn->state = LB_CONN_WAIT_RETRY;
-	if (cn->backoff_ms == 0) {
-		/* a connection that was fine until now (closed when idle, or
-		 * the server restarted): one immediate attempt is allowed */
-		cn->backoff_ms = LB_RETRY_MIN_MS;
-		cn->retry_at_ms = now;
-		return;
-	}
-	cn->backoff_ms = cn->backoff_ms * 2 > LB_RETRY_MAX_MS ?
-	    LB_RETRY_MAX_MS : cn->backoff_ms * 2;
-	cn->retry_at_ms = now + cn->backoff_ms;
+	/* after a connection that was fine until now (closed when idle, or
+	 * the server restarted), one immediate attempt is allowed */
+	backoff_next(&cn->backoff_ms, &cn->retry_at_ms, lb_now_ms());
 }
 
 /* The connection in use broke (the server closed it, restarted or went

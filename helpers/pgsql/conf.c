@@ -20,9 +20,6 @@
 /* -t: at least a second, at most an hour. */
 #define PB_MAX_TIMEOUT_S 3600
 
-/* A -W file is read whole: it must be smaller than this. */
-#define PB_SECRET_FILE_MAX 4096
-
 void *
 pb_conf_new(void)
 {
@@ -66,34 +63,20 @@ parse_int(const char *arg, int min, int max, int *v_r)
 	return 0;
 }
 
-/* The password from -W: the first line of the file, its line end not
- * part of it.  safe_read_small() reads it with read(2), so no copy is
- * left in a stdio buffer, and takes only a regular file: a FIFO or a
- * device is refused at once, never waited on.  The buffer is wiped. */
+/* The password from -W: the first line of the file (see
+ * safe_read_secret_line). */
 static int
 read_secret(struct pb_conf *c, const char *path, const char **err_r)
 {
-	char buf[PB_SECRET_FILE_MAX], err[768];
-	ssize_t r = safe_read_small(path, buf, sizeof(buf), err, sizeof(err));
-	size_t n;
+	char *secret;
 
-	if (r < 0) {
-		snprintf(c->err, sizeof(c->err), "the password file: %s", err);
+	if (safe_read_secret_line(path, "the password file", &secret, c->err,
+	    sizeof(c->err)) < 0) {
 		*err_r = c->err;
 		return -1;
 	}
-	buf[r] = '\0';
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	if (n == 0) {
-		snprintf(c->err, sizeof(c->err), "the password file %s is empty",
-		    path);
-		*err_r = c->err;
-		secret_wipe(buf, sizeof(buf));
-		return -1;
-	}
-	set_secret(c, buf);
-	secret_wipe(buf, sizeof(buf));
+	set_secret(c, NULL);
+	c->secret = secret;
 	return 0;
 }
 

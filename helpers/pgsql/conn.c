@@ -14,14 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backoff.h"
 #include "log.h"
 #include "pgsql_int.h"
-
-/* Back-off between attempts: the first retry comes at once (a restarted
- * server is back within a second), then the wait doubles so a dead
- * server is not hammered by every helper of every proxy. */
-#define PB_RETRY_MIN_MS 250
-#define PB_RETRY_MAX_MS 8000
 
 static const char *const down_msg[] = {
 	[PB_SETUP_LOST] = "PostgreSQL server unreachable",
@@ -53,17 +48,9 @@ static void
 wait_retry(struct pb_ctx *x)
 {
 	struct pb_conn *cn = &x->conn;
-	long long now = pb_now_ms();
 
-	if (cn->backoff_ms == 0) {
-		/* a connection that was fine until now: one attempt at once */
-		cn->backoff_ms = PB_RETRY_MIN_MS;
-		cn->retry_at_ms = now;
-		return;
-	}
-	cn->backoff_ms = cn->backoff_ms * 2 > PB_RETRY_MAX_MS ?
-	    PB_RETRY_MAX_MS : cn->backoff_ms * 2;
-	cn->retry_at_ms = now + cn->backoff_ms;
+	/* after a connection that was fine until now: one attempt at once */
+	backoff_next(&cn->backoff_ms, &cn->retry_at_ms, pb_now_ms());
 }
 
 /* The connection in use failed (why; NULL: libpq's message): the lookups
@@ -187,7 +174,7 @@ pb_conn_start(struct pb_ctx *x, char *err, size_t errlen)
 		return -1;
 	if (rc == PB_SETUP_LOST) {
 		/* the first retry waits for the back-off too */
-		x->conn.backoff_ms = PB_RETRY_MIN_MS;
+		x->conn.backoff_ms = BACKOFF_MIN_MS;
 		failed(x, rc, err);
 	}
 	return 0;
