@@ -153,6 +153,8 @@ sort_members(struct group_table *t)
 {
 	size_t i, o = 0;
 
+	if (t->n == 0)
+		return;		/* no array at all: qsort_r takes no NULL */
 	qsort_r(t->m, t->n, sizeof(*t->m), cmp_member, t->buf);
 	for (i = 0; i < t->n; i++) {
 		if (o > 0 && t->m[o - 1].hash == t->m[i].hash &&
