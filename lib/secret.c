@@ -74,6 +74,14 @@ secret_equal(const void *a, const void *b, size_t n)
 }
 
 void
+secret_replace(char **slot, const char *value)
+{
+	if (*slot != NULL)
+		secret_free(*slot, strlen(*slot));
+	*slot = value != NULL ? xstrdup(value) : NULL;
+}
+
+void
 secret_no_core(void)
 {
 	struct rlimit none = { 0, 0 };

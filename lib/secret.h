@@ -18,6 +18,11 @@ void secret_wipe(void *p, size_t n);
 /* Wipe n bytes and free p; NULL is fine. */
 void secret_free(void *p, size_t n);
 
+/* Set *slot to a copy of value (NULL: none), wiping and freeing the
+ * string it held: for a bind or database password kept in a
+ * configuration. */
+void secret_replace(char **slot, const char *value);
+
 /* Constant-time comparison of two equal-length buffers: true when equal. */
 bool secret_equal(const void *a, const void *b, size_t n);
 

@@ -12,6 +12,7 @@
 
 #include "ldap_int.h"
 #include "log.h"
+#include "optarg.h"
 #include "safefile.h"
 #include "secret.h"
 
@@ -75,14 +76,6 @@ lb_conf_new(void)
 	return c;
 }
 
-static void
-set_secret(struct lb_conf *c, const char *secret)
-{
-	if (c->secret != NULL)
-		secret_free(c->secret, strlen(c->secret));
-	c->secret = secret != NULL ? xstrdup(secret) : NULL;
-}
-
 void
 lb_conf_free(void *conf)
 {
@@ -90,7 +83,7 @@ lb_conf_free(void *conf)
 
 	if (c == NULL)
 		return;
-	set_secret(c, NULL);
+	secret_replace(&c->secret, NULL);
 	free(c->uris);
 	free(c->hosts);
 	free(c);
@@ -107,20 +100,6 @@ append_word(char **list, const char *w)
 	if (n > 0)
 		(*list)[n++] = ' ';
 	memcpy(*list + n, w, wl + 1);
-}
-
-static int
-parse_int(const char *arg, int min, int max, int *v_r)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
-		return -1;
-	*v_r = (int)v;
-	return 0;
 }
 
 static int
@@ -146,7 +125,7 @@ read_secret(struct lb_conf *c, const char *path, const char **err_r)
 		*err_r = c->err;
 		return -1;
 	}
-	set_secret(c, NULL);
+	secret_replace(&c->secret, NULL);
 	c->secret = secret;
 	return 0;
 }
@@ -202,7 +181,7 @@ option_number(struct lb_conf *c, int opt, const char *arg, const char **err_r)
 		*err_r = "unknown option";
 		return -1;
 	}
-	if (parse_int(arg, n->min, n->max, &v) < 0) {
+	if (optarg_int(arg, n->min, n->max, &v) < 0) {
 		*err_r = n->err;
 		return -1;
 	}
@@ -236,7 +215,7 @@ lb_option(void *conf, int opt, const char *arg, const char **err_r)
 		return -1;
 	case 'w':
 		log_warn("-w shows the bind password to every user of ps; use -W FILE");
-		set_secret(c, arg);
+		secret_replace(&c->secret, arg);
 		/* hide it from ps where the platform lets us */
 		secret_wipe((char *)arg, strlen(arg));
 		return 0;

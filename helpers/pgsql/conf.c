@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "pgsql_int.h"
+#include "optarg.h"
 #include "safefile.h"
 #include "secret.h"
 
@@ -30,14 +31,6 @@ pb_conf_new(void)
 	return c;
 }
 
-static void
-set_secret(struct pb_conf *c, const char *secret)
-{
-	if (c->secret != NULL)
-		secret_free(c->secret, strlen(c->secret));
-	c->secret = secret != NULL ? xstrdup(secret) : NULL;
-}
-
 void
 pb_conf_free(void *conf)
 {
@@ -45,22 +38,8 @@ pb_conf_free(void *conf)
 
 	if (c == NULL)
 		return;
-	set_secret(c, NULL);
+	secret_replace(&c->secret, NULL);
 	free(c);
-}
-
-static int
-parse_int(const char *arg, int min, int max, int *v_r)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
-		return -1;
-	*v_r = (int)v;
-	return 0;
 }
 
 /* The password from -W: the first line of the file (see
@@ -75,7 +54,7 @@ read_secret(struct pb_conf *c, const char *path, const char **err_r)
 		*err_r = c->err;
 		return -1;
 	}
-	set_secret(c, NULL);
+	secret_replace(&c->secret, NULL);
 	c->secret = secret;
 	return 0;
 }
@@ -100,14 +79,14 @@ pb_option(void *conf, int opt, const char *arg, const char **err_r)
 		c->plaintext = true;
 		return 0;
 	case 'j':
-		if (parse_int(arg, 1, PB_MAX_INFLIGHT, &v) < 0) {
+		if (optarg_int(arg, 1, PB_MAX_INFLIGHT, &v) < 0) {
 			*err_r = "-j must be 1 to 1024 lookups in flight";
 			return -1;
 		}
 		c->inflight = (unsigned)v;
 		return 0;
 	case 't':
-		if (parse_int(arg, 1, PB_MAX_TIMEOUT_S, &v) < 0) {
+		if (optarg_int(arg, 1, PB_MAX_TIMEOUT_S, &v) < 0) {
 			*err_r = "the statement time-out (-t) must be 1 to 3600 seconds";
 			return -1;
 		}
