@@ -1,6 +1,7 @@
-/* digest_passwd.c - maintain digest users in an htdigest file or an
- * SQLite store (digest_passwd(1)): the command line, then a hand-off to
- * passwd_file.c, passwd_sqlite.c or passwd_pgsql.c (--pgsql CONNINFO).
+/* digest_passwd.c - maintain digest users in an htdigest file, an SQLite
+ * or PostgreSQL store, or the directory of digest_ldap_auth
+ * (digest_passwd(1)): the command line, then a hand-off to passwd_file.c,
+ * passwd_sqlite.c, passwd_pgsql.c or passwd_ldap.c.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "passwd_file.h"
+#include "passwd_ldap.h"
 #include "passwd_pgsql.h"
 #include "passwd_sqlite.h"
 #include "secret.h"
@@ -24,7 +26,7 @@
 enum {
 	OPT_HELP = 0x100, OPT_VERSION, OPT_SQLITE, OPT_INIT, OPT_DISABLE,
 	OPT_ENABLE, OPT_IMPORT, OPT_ALLOW_EMPTY, OPT_GROUP_ADD, OPT_GROUP_DEL,
-	OPT_PGSQL,
+	OPT_PGSQL, OPT_LDAP, OPT_BIND_DN, OPT_BIND_SECRET_FILE, OPT_PLAINTEXT,
 };
 
 static const struct option longopts[] = {
@@ -38,6 +40,10 @@ static const struct option longopts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "sqlite", required_argument, NULL, OPT_SQLITE },
 	{ "pgsql", required_argument, NULL, OPT_PGSQL },
+	{ "ldap", required_argument, NULL, OPT_LDAP },
+	{ "bind-dn", required_argument, NULL, OPT_BIND_DN },
+	{ "bind-secret-file", required_argument, NULL, OPT_BIND_SECRET_FILE },
+	{ "plaintext", no_argument, NULL, OPT_PLAINTEXT },
 	{ "init", no_argument, NULL, OPT_INIT },
 	{ "disable", no_argument, NULL, OPT_DISABLE },
 	{ "enable", no_argument, NULL, OPT_ENABLE },
@@ -76,9 +82,12 @@ usage(void)
 	    "       %1$s --sqlite DB -l [REALM]\n"
 	    "       %1$s --sqlite DB --import FILE\n"
 	    "       %1$s --pgsql CONNINFO ... (the same verbs as --sqlite DB)\n"
+	    "       %1$s --ldap 'HELPER-ARGS' [--bind-dn DN [--bind-secret-file FILE]]\n"
+	    "            [-c] [-i] [--plaintext] | -D | -v [-i] REALM USER | -l [REALM]\n"
 	    "Adds, changes, deletes, verifies and lists digest authentication users\n"
 	    "in an htdigest password file (user:realm:HA1 lines, as Apache's htdigest\n"
-	    "writes them) or in the SQLite store of digest_sqlite_auth.\n"
+	    "writes them), in the SQLite or PostgreSQL store of digest_sqlite_auth\n"
+	    "or digest_pgsql_auth, or in the directory digest_ldap_auth reads.\n"
 	    "\nOptions:\n"
 	    "  -c, --create     create FILE; an existing FILE is emptied first, as with\n"
 	    "                   htdigest -c (with --sqlite: create the store if needed)\n"
@@ -92,6 +101,11 @@ usage(void)
 	    "      --pgsql CONNINFO  work on the PostgreSQL store of digest_pgsql_auth;\n"
 	    "                   CONNINFO is a libpq connection string with no password\n"
 	    "                   in it (that comes from PGPASSFILE or ~/.pgpass)\n"
+	    "      --ldap 'HELPER-ARGS'  work on the LDAP directory of digest_ldap_auth;\n"
+	    "                   HELPER-ARGS are its arguments as in squid.conf\n"
+	    "      --bind-dn DN  write as DN (default: the helper's -D)\n"
+	    "      --bind-secret-file FILE  DN's password (default: asked for)\n"
+	    "      --plaintext  with --ldap and no -e: store the password itself\n"
 	    "      --init       create the store's schema, or bring an older one up to\n"
 	    "                   date (idempotent)\n"
 	    "      --disable    keep the user but refuse its logins (SQLite)\n"
@@ -131,11 +145,13 @@ take_args(struct passwd_req *req, int n, char **a)
 	const char *want;
 	bool ok;
 
-	if (!req->sqlite && !req->pgsql && req->verb >= PASSWD_INIT) {
+	bool store = req->sqlite || req->pgsql || req->ldap;
+
+	if (req->verb >= PASSWD_INIT && (!store || req->ldap)) {
 		log_error("%s needs --sqlite DB or --pgsql CONNINFO", verb_opt[req->verb]);
 		return -1;
 	}
-	if (!req->sqlite && !req->pgsql && n > 0) {
+	if (!store && n > 0) {
 		req->path = a[0];
 		a++;
 		n--;
@@ -148,7 +164,7 @@ take_args(struct passwd_req *req, int n, char **a)
 		break;
 	case PASSWD_LIST:
 		ok = req->path != NULL && n <= 1;
-		want = req->sqlite || req->pgsql ? "at most a REALM" : "FILE [REALM]";
+		want = store ? "at most a REALM" : "FILE [REALM]";
 		break;
 	case PASSWD_GROUP_ADD:
 	case PASSWD_GROUP_DEL:
@@ -157,7 +173,7 @@ take_args(struct passwd_req *req, int n, char **a)
 		break;
 	default:
 		ok = req->path != NULL && n == 2;
-		want = req->sqlite || req->pgsql ? "REALM USER" : "FILE REALM USER";
+		want = store ? "REALM USER" : "FILE REALM USER";
 		break;
 	}
 	if (!ok) {
@@ -204,6 +220,15 @@ check_req(const struct passwd_req *req)
 	if (req->from_stdin && req->verb != PASSWD_SET &&
 	    req->verb != PASSWD_VERIFY) {
 		log_error("-i cannot be combined with %s", verb_opt[req->verb]);
+		return -1;
+	}
+	if (!req->ldap && (req->bind_dn != NULL || req->plaintext ||
+	    req->bind_secret_file != NULL)) {
+		log_error("--bind-dn, --bind-secret-file and --plaintext go with --ldap");
+		return -1;
+	}
+	if (req->bind_secret_file != NULL && req->bind_dn == NULL) {
+		log_error("--bind-secret-file needs --bind-dn");
 		return -1;
 	}
 	if (req->user != NULL && passwd_check_names(req->user, req->realm) < 0)
@@ -256,6 +281,34 @@ option_error(int opt, char **argv)
 		    "unknown option %s (see --help)", argv[optind - 1]);
 }
 
+/* --sqlite DB, --pgsql CONNINFO or --ldap ARGS: 0, or 2 after logging. */
+static int
+set_store(struct passwd_req *req, int opt)
+{
+	static const char *const name[] = { "--sqlite", "--pgsql", "--ldap" };
+	static const char *const what[] = { "SQLite", "PostgreSQL", "LDAP" };
+	int k = opt == OPT_SQLITE ? 0 : opt == OPT_PGSQL ? 1 : 2;
+	bool avail = k == 0 ? passwd_sqlite_available() : k == 1 ?
+	    passwd_pgsql_available() : passwd_ldap_available();
+
+	if (req->sqlite || req->pgsql || req->ldap) {
+		int had = req->sqlite ? 0 : req->pgsql ? 1 : 2;
+
+		log_error("%s and %s cannot be combined", name[had < k ? had : k],
+		    name[had < k ? k : had]);
+		return 2;
+	}
+	if (!avail) {
+		log_error("%s: %s support not compiled in", name[k], what[k]);
+		return 2;
+	}
+	req->sqlite = k == 0;
+	req->pgsql = k == 1;
+	req->ldap = k == 2;
+	req->path = optarg;
+	return 0;
+}
+
 /* An option that is not a verb.  Returns 0 to go on, 1 when the program
  * is done (--help, --version), 2 on an error (logged). */
 static int
@@ -267,29 +320,12 @@ take_option(struct passwd_req *req, int opt, char **argv)
 	case 'i': req->from_stdin = true; return 0;
 	case OPT_ALLOW_EMPTY: req->allow_empty = true; return 0;
 	case OPT_PGSQL:
-		if (!passwd_pgsql_available()) {
-			log_error("PostgreSQL support not compiled in");
-			return 2;
-		}
-		if (req->sqlite) {
-			log_error("--sqlite and --pgsql cannot be combined");
-			return 2;
-		}
-		req->pgsql = true;
-		req->path = optarg;
-		return 0;
 	case OPT_SQLITE:
-		if (req->pgsql) {
-			log_error("--sqlite and --pgsql cannot be combined");
-			return 2;
-		}
-		if (!passwd_sqlite_available()) {
-			log_error("SQLite support not compiled in");
-			return 2;
-		}
-		req->sqlite = true;
-		req->path = optarg;
-		return 0;
+	case OPT_LDAP:
+		return set_store(req, opt);
+	case OPT_BIND_DN: req->bind_dn = optarg; return 0;
+	case OPT_BIND_SECRET_FILE: req->bind_secret_file = optarg; return 0;
+	case OPT_PLAINTEXT: req->plaintext = true; return 0;
 	case 'h':
 	case OPT_HELP:
 		usage();
@@ -347,8 +383,9 @@ main(int argc, char **argv)
 		return rc;
 	if (digest_check(digest_alg_md5(), &why) < 0)
 		log_fatal("MD5 is not available from OpenSSL (%s)", why);
-	rc = req.pgsql ? passwd_pgsql_run(&req) : req.sqlite ?
-	    passwd_sqlite_run(&req) : passwd_file_run(&req);
+	rc = req.ldap ? passwd_ldap_run(&req) : req.pgsql ?
+	    passwd_pgsql_run(&req) : req.sqlite ? passwd_sqlite_run(&req) :
+	    passwd_file_run(&req);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		log_error("cannot write to standard output: %s", strerror(errno));
 		rc = PASSWD_EXIT_FAIL;

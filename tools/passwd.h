@@ -1,8 +1,8 @@
 /* passwd.h - what the parts of digest_passwd share (digest_passwd(1)).
  *
  * digest_passwd.c parses the command line into a struct passwd_req and
- * hands it to a store: passwd_file.c (htdigest files), passwd_sqlite.c or
- * passwd_pgsql.c.
+ * hands it to a store: passwd_file.c (htdigest files), passwd_sqlite.c,
+ * passwd_pgsql.c or passwd_ldap.c.
  * passwd_input.c reads passwords, checks user and realm values, and reads
  * whole files.  Every verb returns the process exit status.
  */
@@ -54,6 +54,10 @@ struct passwd_req {
 	const char *group;	/* --group-add, --group-del */
 	bool sqlite;		/* path is an SQLite database */
 	bool pgsql;		/* path is a PostgreSQL conninfo (--pgsql) */
+	bool ldap;		/* path is digest_ldap_auth's arguments (--ldap) */
+	const char *bind_dn;	/* --bind-dn: the DN that writes (LDAP) */
+	const char *bind_secret_file;	/* --bind-secret-file (LDAP) */
+	bool plaintext;		/* --plaintext: write plaintext (LDAP, no -e) */
 	bool create;		/* -c */
 	bool from_stdin;	/* -i */
 	bool allow_empty;	/* --allow-empty */
@@ -75,6 +79,23 @@ const char *passwd_name_problem(const char *s, size_t n, bool is_user);
  * An empty password is refused for PASSWD_SET unless --allow-empty.  The
  * password is wiped before returning.  Returns 0, or -1 after logging. */
 int passwd_get_ha1(const struct passwd_req *req, bool confirm, char *ha1_r);
+
+/* The same reading and checks, but the password itself: *pw_r, NUL
+ * terminated, its length in *n_r, freed (wiped) by passwd_free_password.
+ * Returns 0, or -1 after logging. */
+int passwd_get_password(const struct passwd_req *req, bool confirm,
+    char **pw_r, size_t *n_r);
+void passwd_free_password(char *pw);
+
+/* A secret prompted for on the terminal with echo off (the LDAP bind
+ * password); freed by passwd_free_password.  0, or -1 after logging. */
+int passwd_prompt_secret(const char *prompt, char **pw_r);
+
+/* -v: read the password, compare its HA1 with want (PASSWD_HA1_SIZE,
+ * lowercase) in constant time, say which; a disabled user is warned of.
+ * Returns PASSWD_EXIT_OK, _MISMATCH or _FAIL. */
+int passwd_verify_ha1(const struct passwd_req *req, const char *want,
+    bool enabled);
 
 /* Print n bytes of a user or realm value: control bytes as \xHH. */
 void passwd_print_name(FILE *fp, const char *s, size_t n);

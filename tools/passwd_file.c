@@ -190,7 +190,7 @@ load_htdigest(const char *path, struct htdigest_table **t_r)
 static int
 file_verify(const struct passwd_req *req)
 {
-	char ha1[PASSWD_HA1_SIZE], want[PASSWD_HA1_SIZE];
+	char want[PASSWD_HA1_SIZE];
 	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
 	struct htdigest_table *t = NULL;
 	struct htdigest_value v;
@@ -207,17 +207,8 @@ file_verify(const struct passwd_req *req)
 	}
 	digest_hex_lower(v.p, v.n, want);
 	htdigest_free(&t);
-	if (passwd_get_ha1(req, false, ha1) < 0)
-		goto out;
-	if (secret_equal(ha1, want, sizeof(want))) {
-		log_info("password correct for user %s in realm %s", su, sr);
-		rc = PASSWD_EXIT_OK;
-	} else {
-		log_error("wrong password for user %s in realm %s", su, sr);
-		rc = PASSWD_EXIT_MISMATCH;
-	}
+	rc = passwd_verify_ha1(req, want, true);
 out:
-	secret_wipe(ha1, sizeof(ha1));
 	secret_wipe(want, sizeof(want));
 	htdigest_free(&t);
 	return rc;

@@ -129,37 +129,98 @@ read_stdin(char *pw, size_t *n_r)
 }
 
 int
-passwd_get_ha1(const struct passwd_req *req, bool confirm, char *ha1_r)
+passwd_get_password(const struct passwd_req *req, bool confirm, char **pw_r,
+    size_t *n_r)
 {
 	const char *prompt = req->verb == PASSWD_VERIFY ? "Password: " :
 	    "New password: ";
 	char *pw = xmalloc(PW_BUF_SIZE);
 	size_t n = 0;
-	int rc = -1;
+	int rc;
 
 	if (req->from_stdin)
 		rc = read_stdin(pw, &n);
 	else
 		rc = read_terminal(prompt, confirm, pw, &n);
-	if (rc < 0)
-		goto out;
-	rc = -1;
-	if (memchr(pw, '\0', n) != NULL) {
+	if (rc == 0 && memchr(pw, '\0', n) != NULL) {
 		log_error("the password contains a NUL byte; refused");
-		goto out;
-	}
-	if (n == 0 && req->verb == PASSWD_SET && !req->allow_empty) {
+		rc = -1;
+	} else if (rc == 0 && n == 0 && req->verb == PASSWD_SET &&
+	    !req->allow_empty) {
 		log_error("empty password refused (--allow-empty stores one anyway)");
-		goto out;
+		rc = -1;
 	}
+	if (rc < 0) {
+		secret_free(pw, PW_BUF_SIZE);
+		return -1;
+	}
+	pw[n] = '\0';
+	*pw_r = pw;
+	*n_r = n;
+	return 0;
+}
+
+void
+passwd_free_password(char *pw)
+{
+	secret_free(pw, PW_BUF_SIZE);
+}
+
+int
+passwd_prompt_secret(const char *prompt, char **pw_r)
+{
+	char *pw = xmalloc(PW_BUF_SIZE);
+	size_t n = 0;
+
+	if (read_terminal(prompt, false, pw, &n) < 0 ||
+	    memchr(pw, '\0', n) != NULL) {
+		secret_free(pw, PW_BUF_SIZE);
+		return -1;
+	}
+	pw[n] = '\0';
+	*pw_r = pw;
+	return 0;
+}
+
+int
+passwd_get_ha1(const struct passwd_req *req, bool confirm, char *ha1_r)
+{
+	char *pw;
+	size_t n;
+	int rc = 0;
+
+	if (passwd_get_password(req, confirm, &pw, &n) < 0)
+		return -1;
 	if (digest_ha1(digest_alg_md5(), dstr_c(req->user), dstr_c(req->realm),
 	    (struct dstr){ pw, n }, DSTR(""), DSTR(""), ha1_r) < 0) {
 		log_error("cannot compute MD5 with OpenSSL");
-		goto out;
+		rc = -1;
 	}
-	rc = 0;
-out:
-	secret_free(pw, PW_BUF_SIZE);
+	passwd_free_password(pw);
+	return rc;
+}
+
+int
+passwd_verify_ha1(const struct passwd_req *req, const char *want, bool enabled)
+{
+	char ha1[PASSWD_HA1_SIZE], su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
+	int rc = PASSWD_EXIT_FAIL;
+
+	passwd_show(req->user, su);
+	passwd_show(req->realm, sr);
+	if (passwd_get_ha1(req, false, ha1) < 0)
+		return PASSWD_EXIT_FAIL;
+	if (secret_equal(ha1, want, PASSWD_HA1_SIZE)) {
+		log_info("password correct for user %s in realm %s", su, sr);
+		rc = PASSWD_EXIT_OK;
+	} else {
+		log_error("wrong password for user %s in realm %s", su, sr);
+		rc = PASSWD_EXIT_MISMATCH;
+	}
+	if (!enabled)
+		log_warn("user %s in realm %s is disabled: logins are refused",
+		    su, sr);
+	secret_wipe(ha1, sizeof(ha1));
 	return rc;
 }
 

@@ -147,11 +147,11 @@ pg_lookup(struct pg *p, const struct passwd_req *req, char *ha1_r,
 static int
 pg_verify(const struct passwd_req *req)
 {
-	char want[PASSWD_HA1_SIZE], ha1[PASSWD_HA1_SIZE];
+	char want[PASSWD_HA1_SIZE];
 	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
 	struct pg p;
 	bool enabled = true;
-	int found, rc = PASSWD_EXIT_FAIL;
+	int found, rc;
 
 	passwd_show(req->user, su);
 	passwd_show(req->realm, sr);
@@ -163,20 +163,8 @@ pg_verify(const struct passwd_req *req)
 		log_error("user %s not found in realm %s", su, sr);
 	if (found <= 0)
 		return PASSWD_EXIT_FAIL;
-	if (passwd_get_ha1(req, false, ha1) == 0) {
-		if (secret_equal(ha1, want, sizeof(want))) {
-			log_info("password correct for user %s in realm %s", su, sr);
-			rc = PASSWD_EXIT_OK;
-		} else {
-			log_error("wrong password for user %s in realm %s", su, sr);
-			rc = PASSWD_EXIT_MISMATCH;
-		}
-		if (!enabled)
-			log_warn("user %s in realm %s is disabled: logins are refused",
-			    su, sr);
-	}
+	rc = passwd_verify_ha1(req, want, enabled);
 	secret_wipe(want, sizeof(want));
-	secret_wipe(ha1, sizeof(ha1));
 	return rc;
 }
 

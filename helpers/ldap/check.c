@@ -36,6 +36,27 @@ filter_balanced(const char *f)
 	return depth == 0;
 }
 
+/* Check a --group-filter pattern: "%D", "%s" and "%%" only.  Returns how
+ * many of %D and %s it holds, or -1 with *err_r set. */
+static int
+group_pattern_check(const char *p, const char **err_r)
+{
+	int n = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p == 'D' || *p == 's') {
+			n++;
+		} else if (*p != '%') {
+			*err_r = "the filter may only contain %D (the user's DN), %s (the user name) and %% (a percent sign)";
+			return -1;
+		}
+	}
+	return n;
+}
+
 static int
 check_filter(const char *filter, char *err_r, size_t errlen)
 {
@@ -77,7 +98,7 @@ check_group_filter(const char *filter, char *err_r, size_t errlen)
 {
 	const char *why = NULL;
 
-	if (lb_group_pattern_check(filter, &why) < 1) {
+	if (group_pattern_check(filter, &why) < 1) {
 		snprintf(err_r, errlen, "--group-filter: %s", why != NULL ? why :
 		    "the filter must contain %D (the user's DN) or %s (the user name)");
 		return -1;

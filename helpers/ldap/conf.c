@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,18 @@
 /* Searches in flight per helper (-j): the default and the most. */
 #define LB_DEFAULT_INFLIGHT 16
 #define LB_MAX_INFLIGHT 1024
+
+/* The options' getopt tables; digest_passwd --ldap parses the helper's
+ * arguments with them too. */
+const char lb_shortopts[] = "b:F:u:A:l:r:es:D:w:W:H:h:p:Zc:t:a:v:PRSj:G:";
+
+const struct option lb_longopts[] = {
+	{ "group-rdn", no_argument, NULL, LB_OPT_GROUP_RDN },
+	{ "group-base", required_argument, NULL, LB_OPT_GROUP_BASE },
+	{ "group-filter", required_argument, NULL, LB_OPT_GROUP_FILTER },
+	{ "group-attr", required_argument, NULL, LB_OPT_GROUP_ATTR },
+	{ NULL, 0, NULL, 0 },
+};
 
 struct keyword {
 	const char *name;

@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/time.h>
 
 #include "backoff.h"
 #include "ldap_int.h"
@@ -100,38 +99,6 @@ down_reason(const char *step, int rc)
 	return strcmp(step, "bind") == 0 ? "LDAP bind failed" : "LDAP connection failed";
 }
 
-static void
-set_options(LDAP *ld, const struct lb_conf *c)
-{
-	struct timeval tv = { .tv_sec = c->connect_timeout };
-	int on = 1;
-
-	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &c->version);
-	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
-	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
-	ldap_set_option(ld, LDAP_OPT_DEREF, &c->deref);
-	ldap_set_option(ld, LDAP_OPT_REFERRALS,
-	    c->no_referrals ? LDAP_OPT_OFF : LDAP_OPT_ON);
-	ldap_set_option(ld, LDAP_OPT_RESTART, &on);
-	if (c->timelimit > 0)
-		ldap_set_option(ld, LDAP_OPT_TIMELIMIT, &c->timelimit);
-}
-
-/* A bind, anonymous without -D, opens the connection now rather than at
- * the first search, so a dead server is found here. */
-static int
-bind_as(LDAP *ld, const struct lb_conf *c)
-{
-	struct berval cred = { 0, NULL };
-
-	if (c->binddn != NULL && c->secret != NULL) {
-		cred.bv_val = c->secret;
-		cred.bv_len = strlen(c->secret);
-	}
-	return ldap_sasl_bind_s(ld, c->binddn != NULL ? c->binddn : "",
-	    LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-}
-
 /* Open, secure and bind a connection to server i (blocking, each step
  * bounded by -c).  Returns LDAP_SUCCESS, or the error with *step_r naming
  * the step that failed (ld is then NULL). */
@@ -147,14 +114,14 @@ open_server(struct lb_ctx *x, unsigned i, const char **step_r)
 		cn->ld = NULL;
 		return rc;
 	}
-	set_options(cn->ld, x->c);
+	lb_session_options(cn->ld, x->c);
 	if (x->c->tls) {
 		*step_r = "StartTLS";
 		rc = ldap_start_tls_s(cn->ld, NULL, NULL);
 	}
 	if (rc == LDAP_SUCCESS) {
 		*step_r = "bind";
-		rc = bind_as(cn->ld, x->c);
+		rc = lb_session_bind(cn->ld, x->c->binddn, x->c->secret);
 	}
 	/* libldap opens the TCP connection in the first operation */
 	if (rc == LDAP_SERVER_DOWN)

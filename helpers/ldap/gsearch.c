@@ -19,27 +19,6 @@
 #include "log.h"
 #include "secret.h"
 
-/* Check a --group-filter pattern: "%D", "%s" and "%%" only.  Returns how
- * many of %D and %s it holds, or -1 with *err_r set. */
-int
-lb_group_pattern_check(const char *p, const char **err_r)
-{
-	int n = 0;
-
-	for (; *p != '\0'; p++) {
-		if (*p != '%')
-			continue;
-		p++;
-		if (*p == 'D' || *p == 's') {
-			n++;
-		} else if (*p != '%') {
-			*err_r = "the filter may only contain %D (the user's DN), %s (the user name) and %% (a percent sign)";
-			return -1;
-		}
-	}
-	return n;
-}
-
 /* The filter for s in x->scratch, NUL-terminated: the pattern (checked at
  * start-up) with %D and %s replaced by the escaped values. */
 static void

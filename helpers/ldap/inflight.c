@@ -178,7 +178,7 @@ resend_or_fail(struct lb_ctx *x, backend_done_fn *done, void *loop)
 static void
 expire_searches(struct lb_ctx *x, backend_done_fn *done, void *loop)
 {
-	long long now = lb_now_ms(), wait_ms = 1000LL * lb_search_wait_s(x);
+	long long now = lb_now_ms(), wait_ms = 1000LL * lb_search_wait_s(x->c);
 	bool hung = false;
 	unsigned i;
 
@@ -200,7 +200,7 @@ expire_searches(struct lb_ctx *x, backend_done_fn *done, void *loop)
 		search_clear(s);
 	}
 	if (hung) {
-		lb_conn_hung(x, lb_search_wait_s(x));
+		lb_conn_hung(x, lb_search_wait_s(x->c));
 		resend_or_fail(x, done, loop);
 	}
 }

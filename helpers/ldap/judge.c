@@ -15,68 +15,6 @@
 #include "log.h"
 #include "secret.h"
 
-/* The entry holds the name searched for, byte for byte, in one of the
- * exact-match attributes (lb_search_attrs). */
-static bool
-name_matches(struct lb_ctx *x, LDAPMessage *e, const struct lb_search *s)
-{
-	const char *user = s->user + s->search_off;
-	size_t ulen = s->user_len - s->search_off, k;
-	int i;
-
-	if (x->nexact == 0)
-		return true;
-	for (k = 1; k <= x->nexact; k++) {
-		struct berval **v = ldap_get_values_len(x->conn.ld, e, x->attrs[k]);
-		bool hit = false;
-
-		for (i = 0; v != NULL && v[i] != NULL && !hit; i++)
-			hit = v[i]->bv_len == ulen && memcmp(v[i]->bv_val, user, ulen) == 0;
-		ldap_value_free_len(v);
-		if (hit)
-			return true;
-	}
-	return false;
-}
-
-/* Pick the secret for the realm out of the attribute's values. */
-static bool
-pick_secret(const struct lb_ctx *x, const struct lb_search *s,
-    struct berval **vals, struct dstr *secret_r)
-{
-	const char *delim = x->c->delim;
-	size_t dl = strlen(delim);
-	int i;
-
-	for (i = 0; vals != NULL && vals[i] != NULL; i++) {
-		const char *v = vals[i]->bv_val;
-		size_t n = vals[i]->bv_len;
-
-		if (dl == 0) {
-			*secret_r = (struct dstr){ v, n };
-			return true;
-		}
-		if (n >= s->realm_len + dl &&
-		    memcmp(v, s->realm, s->realm_len) == 0 &&
-		    memcmp(v + s->realm_len, delim, dl) == 0) {
-			*secret_r = (struct dstr){ v + s->realm_len + dl,
-			    n - s->realm_len - dl };
-			return true;
-		}
-	}
-	return false;
-}
-
-static void
-wipe_values(struct berval **vals)
-{
-	int i;
-
-	for (i = 0; vals != NULL && vals[i] != NULL; i++)
-		secret_wipe(vals[i]->bv_val, vals[i]->bv_len);
-	ldap_value_free_len(vals);
-}
-
 /* The HA1 from the secret: as stored (-e), or computed. */
 static enum backend_result
 secret_ha1(const struct lb_ctx *x, const struct lb_search *s,
@@ -111,9 +49,9 @@ entry_ha1(struct lb_ctx *x, const struct lb_search *s, LDAPMessage *e,
 	enum backend_result v = BACKEND_NOT_FOUND;
 	struct dstr secret;
 
-	if (pick_secret(x, s, vals, &secret))
+	if (lb_query_pick(x->c, s->realm, s->realm_len, vals, &secret) >= 0)
 		v = secret_ha1(x, s, secret, a);
-	wipe_values(vals);
+	lb_query_wipe_values(vals);
 	return v;
 }
 
@@ -189,7 +127,8 @@ lb_judge(struct lb_ctx *x, struct lb_search *s, LDAPMessage *res,
 	}
 	if (n != 1 || (e = ldap_first_entry(x->conn.ld, res)) == NULL)
 		return BACKEND_NOT_FOUND;
-	if (!name_matches(x, e, s)) {
+	if (!lb_query_name_matches(x->conn.ld, e, x->attrs, x->nexact,
+	    s->user + s->search_off, s->user_len - s->search_off)) {
 		log_debug("the entry found holds the name with other case or spacing: not this user");
 		return BACKEND_NOT_FOUND;
 	}

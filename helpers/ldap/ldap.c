@@ -130,14 +130,6 @@ lb_fini(void **ctx)
 	*ctx = NULL;
 }
 
-static const struct option lb_longopts[] = {
-	{ "group-rdn", no_argument, NULL, LB_OPT_GROUP_RDN },
-	{ "group-base", required_argument, NULL, LB_OPT_GROUP_BASE },
-	{ "group-filter", required_argument, NULL, LB_OPT_GROUP_FILTER },
-	{ "group-attr", required_argument, NULL, LB_OPT_GROUP_ATTR },
-	{ NULL, 0, NULL, 0 },
-};
-
 const struct backend_ops ldap_backend = {
 	.name = "ldap",
 	.usage = "-b BASEDN (-F FILTER | -u ATTR) -A ATTR [options] [SERVER...]",
@@ -174,7 +166,7 @@ const struct backend_ops ldap_backend = {
 	    "  --group-filter FILTER  %D the user's DN, %s the user name (both\n"
 	    "                 escaped), %% a '%', e.g. (member=%D)\n"
 	    "  --group-attr ATTR  each group found gives its ATTR values (default cn)\n",
-	.shortopts = "b:F:u:A:l:r:es:D:w:W:H:h:p:Zc:t:a:v:PRSj:G:",
+	.shortopts = lb_shortopts,
 	.longopts = lb_longopts,
 	.conf_new = lb_conf_new,
 	.conf_free = lb_conf_free,

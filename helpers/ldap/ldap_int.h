@@ -4,9 +4,12 @@
  *   conf.c      the options
  *   check.c     their checks at start-up
  *   servers.c   the list of servers, one URI each
+ *   session.c   one LDAP session's options and bind (the tool's too)
  *   conn.c      the connection: its states, fail-over, the back-off
  *   wlayer.c    the Sockbuf layers on the connection, the spin-wait
- *   search.c    building and sending a user's search
+ *   query.c     a user's search and the reading of its entry, apart
+ *               from the connection (digest_passwd --ldap uses it too)
+ *   search.c    sending a user's search
  *   judge.c     the verdict of a finished search
  *   groups.c    the user's groups as group="..." annotations (-G)
  *   gsearch.c   the group search (--group-base, --group-filter)
@@ -18,6 +21,7 @@
 #ifndef DH_LDAP_INT_H
 #define DH_LDAP_INT_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -199,6 +203,8 @@ lb_now_ms(void)
 }
 
 /* conf.c */
+extern const char lb_shortopts[];
+extern const struct option lb_longopts[];
 void *lb_conf_new(void);
 void lb_conf_free(void *conf);
 int lb_option(void *conf, int opt, const char *arg, const char **err_r);
@@ -211,6 +217,12 @@ int lb_conf_check(const struct lb_conf *c, char *err_r, size_t errlen);
 char **lb_servers(const struct lb_conf *c, int argc, char **argv,
     unsigned *n_r, char *err_r, size_t errlen);
 void lb_servers_free(char **uri, unsigned n);
+
+/* session.c: set the options of c (version, time-outs, aliases,
+ * referrals) on a new ld; bind it as dn with secret (anonymous without
+ * a DN; a DN without a secret is an unauthenticated bind). */
+void lb_session_options(LDAP *ld, const struct lb_conf *c);
+int lb_session_bind(LDAP *ld, const char *dn, const char *secret);
 
 /* conn.c */
 bool lb_connected(const struct lb_ctx *x);	/* READY or BROKEN */
@@ -228,11 +240,40 @@ int lb_wlayer_flush(struct lb_ctx *x);
 bool lb_wlayer_maybe_buffered(const struct lb_ctx *x);
 void lb_spin_for_reply(struct lb_ctx *x, int fd);
 
+/* query.c */
+
+/* How long a search is waited for: -t plus LB_SEARCH_GRACE_S, or
+ * LB_DEFAULT_SEARCH_TIMEOUT_S. */
+int lb_search_wait_s(const struct lb_conf *c);
+
+/* The attributes a user's search asks for: -A, then the nexact ones that
+ * must hold the name exactly, then -G; a NULL at the end. */
+char **lb_query_attrs(const struct lb_conf *c, size_t *nexact_r);
+void lb_query_attrs_free(char **attrs);
+
+/* The search for the name user (as searched for, after -S) into b: the
+ * base DN, then the filter, a NUL after each.  Returns where the filter
+ * starts. */
+size_t lb_query_build(const struct lb_conf *c, struct obuf *b,
+    const char *user, size_t ulen);
+
+/* The entry e holds the name, byte for byte, in one of the exact-match
+ * attributes of attrs (lb_query_attrs). */
+bool lb_query_name_matches(LDAP *ld, LDAPMessage *e, char **attrs,
+    size_t nexact, const char *user, size_t ulen);
+
+/* The secret for the realm among the values of -A: the index of the value
+ * holding it (the secret in *secret_r, pointing into it), or -1. */
+int lb_query_pick(const struct lb_conf *c, const char *realm,
+    size_t realm_len, struct berval **vals, struct dstr *secret_r);
+
+/* Wipe and free values of -A. */
+void lb_query_wipe_values(struct berval **vals);
+
 /* search.c; lb_send: the search of s's phase (the user's or the group
  * search) */
 void lb_search_attrs(struct lb_ctx *x);
 void lb_search_attrs_free(struct lb_ctx *x);
-int lb_search_wait_s(const struct lb_ctx *x);
 int lb_search_ext(struct lb_ctx *x, struct lb_search *s, const char *base,
     int scope, const char *filter, char **attrs, int sizelimit,
     const char **err_r);
@@ -260,7 +301,6 @@ lb_group_search_on(const struct lb_conf *c)
 	return c->group_filter != NULL;
 }
 
-int lb_group_pattern_check(const char *pattern, const char **err_r);
 int lb_group_send(struct lb_ctx *x, struct lb_search *s, const char **err_r);
 enum backend_result lb_group_start(struct lb_ctx *x, struct lb_search *s,
     struct backend_answer *a);

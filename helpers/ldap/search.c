@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -13,104 +12,19 @@
 #include "log.h"
 #include "secret.h"
 
-/* The attribute of "(ATTR=%s)" whose "=%s)" is at p in the pattern f:
- * where ATTR starts, or NULL when p is not preceded by "(ATTR". */
-static const char *
-attr_before(const char *f, const char *p)
-{
-	const char *a = p;
-
-	while (a > f && (isalnum((unsigned char)a[-1]) || a[-1] == '-' ||
-	    a[-1] == ';' || a[-1] == '.'))
-		a--;
-	return a > f && a[-1] == '(' && a < p ? a : NULL;
-}
-
-/* The attributes a found entry must hold the user name in, exactly: -u
- * ATTR, or each ATTR of "(ATTR=%s)" in a -F pattern.  LDAP matches most
- * naming attributes ignoring case and extra spaces, so "Alice" finds
- * alice's entry; Squid's ACLs compare names exactly, so such a login
- * would pass under another name.  The requested attributes are -A first,
- * then these, then -G: the groups come with the entry, in the same round
- * trip. */
+/* The attributes the user's search asks for (query.c), kept for every
+ * search of the helper. */
 void
 lb_search_attrs(struct lb_ctx *x)
 {
-	const char *f = x->c->filter, *p, *a;
-	size_t n = 1;
-
-	x->attrs = xcalloc(strlen(f != NULL ? f : "") / 4 + 4, sizeof(char *));
-	x->attrs[0] = xstrdup(x->c->passattr);
-	if (x->c->userattr != NULL)
-		x->attrs[n++] = xstrdup(x->c->userattr);
-	else
-		for (p = strstr(f, "=%s)"); p != NULL; p = strstr(p + 1, "=%s)"))
-			if ((a = attr_before(f, p)) != NULL)
-				x->attrs[n++] = xmemdup0(a, (size_t)(p - a));
-	x->nexact = n - 1;
-	if (x->c->memberof != NULL)
-		x->attrs[n++] = xstrdup(x->c->memberof);
-	x->attrs[n] = NULL;
+	x->attrs = lb_query_attrs(x->c, &x->nexact);
 }
 
 void
 lb_search_attrs_free(struct lb_ctx *x)
 {
-	size_t i;
-
-	for (i = 0; x->attrs != NULL && x->attrs[i] != NULL; i++)
-		free(x->attrs[i]);
-	free(x->attrs);
+	lb_query_attrs_free(x->attrs);
 	x->attrs = NULL;
-}
-
-/* How long the helper waits for the answer to a search. */
-int
-lb_search_wait_s(const struct lb_ctx *x)
-{
-	return x->c->timelimit > 0 ? x->c->timelimit + LB_SEARCH_GRACE_S :
-	    LB_DEFAULT_SEARCH_TIMEOUT_S;
-}
-
-static void
-append_str(struct obuf *b, const char *s)
-{
-	obuf_append(b, s, strlen(s));
-}
-
-/* The base DN, then the filter, for s in x->scratch, a NUL after each.
- * Returns where the filter starts. */
-static size_t
-build(struct lb_ctx *x, const struct lb_search *s)
-{
-	const struct lb_conf *c = x->c;
-	const char *user = s->user + s->search_off;
-	size_t ulen = s->user_len - s->search_off, filter_off;
-	struct obuf *b = &x->scratch;
-
-	b->len = 0;
-	if (c->userattr != NULL && c->scope == LDAP_SCOPE_BASE) {
-		/* -u with -s base: read the entry attr=USER,basedn */
-		append_str(b, c->userattr);
-		obuf_append(b, "=", 1);
-		ldapesc_dn(b, user, ulen);
-		obuf_append(b, ",", 1);
-	}
-	append_str(b, c->basedn);
-	obuf_append(b, "", 1);
-	filter_off = b->len;
-	if (c->filter != NULL) {
-		ldapesc_pattern(b, c->filter, user, ulen);
-	} else if (c->scope == LDAP_SCOPE_BASE) {
-		obuf_append(b, "(objectClass=*)", 16);
-	} else {
-		obuf_append(b, "(", 1);
-		append_str(b, c->userattr);
-		obuf_append(b, "=", 1);
-		ldapesc_filter(b, user, ulen);
-		obuf_append(b, ")", 2);
-	}
-	return filter_off;
 }
 
 static void
@@ -156,7 +70,7 @@ lb_search_ext(struct lb_ctx *x, struct lb_search *s, const char *base,
 	}
 	s->msgid = msgid;
 	s->gen = x->conn.gen;
-	s->deadline_ms = lb_now_ms() + 1000LL * lb_search_wait_s(x);
+	s->deadline_ms = lb_now_ms() + 1000LL * lb_search_wait_s(x->c);
 	return 0;
 }
 
@@ -164,7 +78,8 @@ lb_search_ext(struct lb_ctx *x, struct lb_search *s, const char *base,
 int
 lb_search_send(struct lb_ctx *x, struct lb_search *s, const char **err_r)
 {
-	size_t filter_off = build(x, s);
+	size_t filter_off = lb_query_build(x->c, &x->scratch,
+	    s->user + s->search_off, s->user_len - s->search_off);
 
 	debug_search(x, filter_off);
 	/* size limit 2: a second entry is enough to call the user ambiguous */

@@ -14,6 +14,8 @@
 #   slapd_start             start it again on the same port and data
 #   slapd_add LDIF-FILE     add entries as the root DN
 #
+# SLAPD_ACCESS, when set, holds access directives for the database.
+#
 # Sets SLAPD_URI, SLAPD_PORT, SLAPD_BASE, SLAPD_ROOTDN, SLAPD_SECRET_FILE
 # (the root DN's password, for -W), SLAPD_MEMBEROF and, with tls,
 # SLAPD_CACERT.
@@ -60,6 +62,9 @@ slapd_setup() {
 		echo "directory $SLAPD_DIR/db"
 		echo "index objectClass,uid,cn eq"
 		echo "sizelimit unlimited"
+		# SLAPD_ACCESS: access directives for the database (default:
+		# everyone reads, only the root DN writes)
+		if [ -n "${SLAPD_ACCESS:-}" ]; then printf '%s\n' "$SLAPD_ACCESS"; fi
 		if [ "$SLAPD_MEMBEROF" = yes ]; then
 			echo "overlay memberof"
 			echo "memberof-group-oc groupOfNames"

@@ -1,0 +1,191 @@
+/* passwd_ldap_args.c - digest_passwd --ldap: the helper's arguments, read
+ * with the helper's own option tables and checks (helpers/ldap/conf.c,
+ * check.c, servers.c), and who binds.
+ *
+ * HELPER-ARGS is split at spaces and tabs, as Squid splits the program
+ * line of auth_param (quotes are not special there by default).  Its
+ * first word may be the helper's path, which is skipped.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "passwd_ldap_int.h"
+#include "safefile.h"
+#include "secret.h"
+
+#define LDPW_MAX_WORDS 256
+#define LDPW_OPT_REALM 0x300
+
+/* Split s at spaces and tabs into l->argv (argv[0] the helper's name). */
+static int
+split_words(struct ldpw *l, const char *s)
+{
+	char *p, *end;
+	int n = 1;
+
+	l->words = xstrdup(s);
+	l->argv = xcalloc(LDPW_MAX_WORDS + 2, sizeof(char *));
+	l->argv[0] = (char *)"digest_ldap_auth";
+	for (p = l->words, end = p + strlen(p); p < end; p++) {
+		size_t len = strcspn(p, " \t");
+
+		if (len == 0)
+			continue;
+		p[len] = '\0';
+		if (n == 1 && *p != '-' && strstr(p, "digest_ldap_auth") != NULL) {
+			p += len;	/* the helper's path, as squid.conf has it */
+			continue;
+		}
+		if (n > LDPW_MAX_WORDS) {
+			log_error("--ldap: more than %d words", LDPW_MAX_WORDS);
+			return -1;
+		}
+		l->argv[n++] = p;
+		p += len;
+	}
+	return n;
+}
+
+/* The getopt tables of digest_ldap_auth: its common options, then the
+ * store's. */
+static void
+build_options(char *shortopts, size_t n, struct option *longopts)
+{
+	static const struct option common[] = {
+		{ "realm", required_argument, NULL, LDPW_OPT_REALM },
+		{ "debug", no_argument, NULL, 'd' },
+	};
+	size_t i, k = 0;
+
+	snprintf(shortopts, n, ":d%s", lb_shortopts);
+	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		longopts[k++] = common[i];
+	for (i = 0; lb_longopts[i].name != NULL; i++)
+		longopts[k++] = lb_longopts[i];
+	memset(&longopts[k], 0, sizeof(longopts[k]));
+}
+
+/* The options of HELPER-ARGS into l->c; returns where the servers begin,
+ * or -1 after logging. */
+static int
+parse_options(struct ldpw *l, int argc)
+{
+	struct option longopts[16];
+	char shortopts[128];
+	const char *why = NULL;
+	int opt;
+
+	build_options(shortopts, sizeof(shortopts), longopts);
+	l->realms = xcalloc((size_t)argc, sizeof(char *));
+	optind = 0;	/* GNU getopt: start afresh on another vector */
+	opterr = 0;
+	while ((opt = getopt_long(argc, l->argv, shortopts, longopts,
+	    NULL)) != -1) {
+		if (opt == 'd') {
+			log_set_debug(true);
+		} else if (opt == LDPW_OPT_REALM) {
+			l->realms[l->nrealms++] = optarg;
+		} else if (opt == ':' || opt == '?') {
+			log_error("--ldap: option %s of digest_ldap_auth %s",
+			    l->argv[optind - 1], opt == ':' ? "needs a value" :
+			    "is unknown");
+			return -1;
+		} else if (lb_option(l->c, opt, optarg, &why) < 0) {
+			log_error("--ldap: option -%c: %s", opt, why);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+/* The helper would answer for req's realm: -r and --realm allow it. */
+static int
+realm_answered(const struct ldpw *l, const char *realm)
+{
+	size_t i;
+
+	if (l->c->realm != NULL && strcmp(l->c->realm, realm) != 0) {
+		log_error("the helper answers only realm \"%s\" (-r): a value for another realm would never be used",
+		    l->c->realm);
+		return -1;
+	}
+	for (i = 0; i < l->nrealms; i++)
+		if (strcmp(l->realms[i], realm) == 0)
+			return 0;
+	if (l->nrealms > 0) {
+		log_error("the helper's --realm list does not hold this realm: a value for it would never be used");
+		return -1;
+	}
+	return 0;
+}
+
+/* Who binds: --bind-dn with --bind-secret-file or a prompt, else the
+ * helper's own -D and -W. */
+static int
+bind_secret(struct ldpw *l, const struct passwd_req *req)
+{
+	char err[1024], prompt[PASSWD_SHOW_SIZE + 32], shown[PASSWD_SHOW_SIZE];
+
+	if (req->bind_dn == NULL) {
+		l->bind_dn = l->c->binddn;
+		if (l->c->secret != NULL)
+			l->bind_secret = xstrdup(l->c->secret);
+		return 0;
+	}
+	l->bind_dn = req->bind_dn;
+	if (req->bind_secret_file == NULL) {
+		snprintf(prompt, sizeof(prompt), "LDAP password for %s: ",
+		    passwd_show(req->bind_dn, shown));
+		return passwd_prompt_secret(prompt, &l->bind_secret);
+	}
+	if (safe_read_secret_line(req->bind_secret_file, "the bind secret file",
+	    &l->bind_secret, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ldpw_setup(struct ldpw *l, const struct passwd_req *req)
+{
+	char err[1024];
+	int argc, first;
+
+	*l = (struct ldpw){ .c = lb_conf_new() };
+	if ((argc = split_words(l, req->path)) < 0 ||
+	    (first = parse_options(l, argc)) < 0)
+		return -1;
+	l->uri = lb_servers(l->c, argc - first, l->argv + first, &l->nuri, err,
+	    sizeof(err));
+	if (l->uri == NULL || lb_conf_check(l->c, err, sizeof(err)) < 0) {
+		log_error("--ldap: %s", err);
+		return -1;
+	}
+	if (req->realm != NULL && realm_answered(l, req->realm) < 0)
+		return -1;
+	l->attrs = lb_query_attrs(l->c, &l->nexact);
+	return bind_secret(l, req);
+}
+
+void
+ldpw_close(struct ldpw *l)
+{
+	ldpw_disconnect(l);
+	if (l->bind_secret != NULL)
+		secret_free(l->bind_secret, strlen(l->bind_secret) + 1);
+	lb_query_attrs_free(l->attrs);
+	lb_servers_free(l->uri, l->nuri);
+	lb_conf_free(l->c);
+	obuf_free(&l->scratch);
+	free(l->realms);
+	free(l->argv);
+	free(l->words);
+	*l = (struct ldpw){ 0 };
+}
+
