@@ -1,5 +1,6 @@
 """What the report says about the machine and the programs measured."""
 
+import glob
 import os
 import platform
 import re
@@ -60,6 +61,17 @@ def slapd_version():
     return m.group(1) if m else "?"
 
 
+def pgsql_version():
+    """The server tests/lib/pgsql.bash runs: PostgreSQL 15's, else the
+    newest installed."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"),
+                  key=lambda p: [int(x) for x in re.findall(r"\d+", p)])
+    if "/usr/lib/postgresql/15/bin/postgres" in bins:
+        bins.append("/usr/lib/postgresql/15/bin/postgres")
+    m = re.search(r"\(PostgreSQL\) (\S+)", cmd_out([bins[-1], "--version"])) if bins else None
+    return m.group(1) if m else "?"
+
+
 def ours_version(builddir):
     ours = cmd_out([os.path.join(builddir, "digest_file_auth"), "--version"])
     rev = cmd_out(["git", "-C", SRCDIR, "rev-parse", "--short", "HEAD"])
@@ -74,6 +86,7 @@ def software(builddir):
             ("OpenSSL", cmd_out(["openssl", "version"]) or "?"),
             ("SQLite", sqlite3.sqlite_version),
             ("slapd (OpenLDAP)", slapd_version()),
+            ("PostgreSQL server", pgsql_version()),
             ("compiler", first_line(cmd_out(["cc", "--version"])) or "?"),
             ("ours", ours_version(builddir))]
 

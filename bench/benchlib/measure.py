@@ -124,19 +124,34 @@ def ceiling_argv(ceiling, st, fmt, passes):
     return argv + [st.requests]
 
 
+def ceiling_rates(argv, key, known, fig):
+    """Run a ceiling (bench/ceiling, bench/sqlite_ceiling): each pass's
+    rate a sample of key's batch_rate, once its OK count is checked.
+    key: (group, store size, format, helper)."""
+    p = subprocess.run(argv, capture_output=True, text=True)
+    if p.returncode != 0:
+        fig.error(key, p.stderr.strip()[-300:])
+        say("  FAILED %s: %s" % (key[3], p.stderr.strip()[-300:]))
+        return
+    res = dict(t.partition("=")[::2] for t in p.stdout.split())
+    if int(res["ok"]) != sum(known) or int(res["bh"]):
+        fig.error(key, "wrong answers: %s OK, %s BH, expected %d OK"
+                  % (res["ok"], res["bh"], sum(known)))
+        return
+    group, size, fmt, helper = key
+    for r in res["rates"].split(","):
+        fig.add((group, "batch_rate", size, fmt, helper), float(r))
+
+
 def run_ceiling(st, fmt, bins, fig, passes):
     """bench/ceiling on one store: `passes` timed passes (after an untimed
     one), each a sample of ("ceiling", "batch_rate", ...)."""
-    key = ("ceiling", st.size, fmt, "ceiling")
-    p = subprocess.run(ceiling_argv(bins["ceiling"], st, fmt, passes),
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        fig.error(key, p.stderr.strip()[-300:])
-        say("  FAILED ceiling: " + p.stderr.strip()[-300:])
-        return
-    res = dict(t.partition("=")[::2] for t in p.stdout.split())
-    if int(res["ok"]) != sum(st.known):
-        fig.error(key, "wrong answers: %s OK, expected %d" % (res["ok"], sum(st.known)))
-        return
-    for r in res["rates"].split(","):
-        fig.add(("ceiling", "batch_rate", st.size, fmt, "ceiling"), float(r))
+    ceiling_rates(ceiling_argv(bins["ceiling"], st, fmt, passes),
+                  ("ceiling", st.size, fmt, "ceiling"), st.known, fig)
+
+
+def run_sqlite_ceiling(st, db, bins, fig, passes):
+    """bench/sqlite_ceiling on the SQLite store db holding st's users:
+    samples of ("sqlite", "batch_rate", size, "ha1", "ceiling")."""
+    ceiling_rates([bins["sqlite_ceiling"], "-n", str(passes), db, st.requests],
+                  ("sqlite", st.size, "ha1", "ceiling"), st.known, fig)

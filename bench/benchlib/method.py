@@ -2,6 +2,7 @@
 
 from .common import REALM, UNKNOWN_FRACTION
 from .fmt import fmt_n
+from .pgsql import method_text
 
 GENERAL = (
     "- Users `user0000000`...; realm `%s`. Password files of %s users, plaintext "
@@ -44,13 +45,22 @@ OTHERS = (
     "helper's batch on the same store in each of the %d runs, so both meet the same "
     "moment of the machine.\n"
     "- SQLite: `digest_sqlite_auth` on the same %s users (default schema), same "
-    "request lines.\n"
+    "request lines. **SQLite ceiling**: `bench/sqlite_ceiling` opens the same store "
+    "through the helper's own code (`sqlite_backend.init`: read-only, mapped, "
+    "`SQLSCHEMA_LOOKUP` of `lib/sqlschema.h` prepared once) and times the store's own "
+    "lookup (`sqlite_backend.lookup`: bind `:user` and `:realm`, step, the row, the read "
+    "transaction a burst shares) over the same lines, parsed before the clock starts: "
+    "no pipes, no parsing, no reply formatting. One untimed pass, then one timed pass "
+    "right after the helper's batch in each run, as for the file ceiling. Squid's "
+    "`digest_file_auth -c` on the same users is the file group's figure, or, without "
+    "the file group, measured in the sqlite group right after the ceiling (on the "
+    "same shortened request lines as in the file group).\n"
     "- LDAP: a slapd (mdb, `index objectClass eq` and `uid eq`, `loglevel 0`) started "
     "by the bench on 127.0.0.1 with %s users (`userPassword: REALM:HA1`, helpers run "
     "with `-e`, `-F (uid=%%s)`, bound as the root DN); %s request lines, each with a "
     "channel ID (0, 1, 2, ...), written at once. Squid's helper needs `-v 3` (it "
     "defaults to LDAPv2, which slapd refuses) and gets `-P`. slapd shares the 2 cores "
-    "with the helper and the client.\n\n")
+    "with the helper and the client.\n")
 
 
 def method_md(s):
@@ -60,4 +70,4 @@ def method_md(s):
         out += SQUID_BIG % (fmt_n(s.big), fmt_n(s.squid_big_requests),
                             fmt_n(s.squid_big_rtt), fmt_n(s.rtt), fmt_n(s.requests))
     return out + OTHERS % (s.runs, fmt_n(max(s.sizes)), fmt_n(s.ldap_users),
-                           fmt_n(s.ldap_requests))
+                           fmt_n(s.ldap_requests)) + method_text(s) + "\n"

@@ -9,11 +9,13 @@ from .common import FORMATS
 from .fmt import fmt_n, fmt_short, fmt_stat, md_table, ratio_cell, text_table
 from .measure import RTT_FIGURES
 from .method import method_md
-from .stats import paired_range, targets
+from .pgsql import pgsql_rows, pgsql_targets
+from .stats import paired_range, sqlite_squid_key, targets
 
 UNITS = {"load_ms": "ms", "batch_rate": "lookups/s", "rtt_median_us": "us",
          "rtt_p99_us": "us", "rtt_same_cpu": "%", "cross_median_us": "us", "cross_p99_us": "us",
-         "pin_median_us": "us", "pin_p99_us": "us", "rss_mb": "MiB"}
+         "pin_median_us": "us", "pin_p99_us": "us", "rss_mb": "MiB",
+         "server_us": "us", "limit_rate": "lookups/s"}
 FIGNAMES = {"load_ms": "load (start to first answer)", "batch_rate": "batch throughput",
             "rtt_median_us": "round trip, CPU left to the scheduler, median",
             "rtt_p99_us": "round trip, CPU left to the scheduler, p99",
@@ -23,7 +25,9 @@ FIGNAMES = {"load_ms": "load (start to first answer)", "batch_rate": "batch thro
             "cross_p99_us": "round trip, helper on the other CPU, p99",
             "pin_median_us": "round trip, helper on the client's CPU, median",
             "pin_p99_us": "round trip, helper on the client's CPU, p99",
-            "rss_mb": "peak RSS"}
+            "rss_mb": "peak RSS",
+            "server_us": "server CPU per lookup",
+            "limit_rate": "server-bound limit"}
 PER_HELPER = ("load_ms", "batch_rate") + RTT_FIGURES + ("rss_mb",)
 
 HEAD_T = ["figure", "target", "measured (ratio of medians, same run)", "result"]
@@ -79,6 +83,13 @@ def sqlite_rows(s, fig):
                      fmt_stat(sq, figname),
                      "" if figname == "rtt_same_cpu" else
                      "vs our -c file helper " + ratio_cell(rat)))
+    ours = ("sqlite", "batch_rate", top, "ha1", "ours-sqlite")
+    for name, k in (("in-process ceiling (bench/sqlite_ceiling)",
+                     ("sqlite", "batch_rate", top, "ha1", "ceiling")),
+                    ("Squid's digest_file_auth -c", sqlite_squid_key(s, fig))):
+        rows.append(("sqlite", "%s users, %s" % (fmt_n(top), name),
+                     fig_label("batch_rate"), fmt_stat(fig.stats(k), "batch_rate"),
+                     "digest_sqlite_auth/this " + ratio_cell(fig.ratio(ours, k))))
     return rows
 
 
@@ -98,7 +109,8 @@ def ldap_rows(s, fig):
 
 
 def other_rows(s, fig):
-    return ceiling_rows(s, fig) + sqlite_rows(s, fig) + ldap_rows(s, fig)
+    return (ceiling_rows(s, fig) + sqlite_rows(s, fig) + ldap_rows(s, fig)
+            + pgsql_rows(s, fig, fmt_stat, fig_label))
 
 
 # --- CSV ----------------------------------------------------------------------
@@ -185,7 +197,7 @@ def write_markdown(r):
     md.write(md_runs(r.fig))
     md.write("## digest_file_auth: ours vs Squid's\n\n")
     md.write(md_table(FILE_H, file_rows(r.s, r.fig)) + "\n\n")
-    md.write("## Ceiling, SQLite, LDAP\n\n")
+    md.write("## Ceiling, SQLite, LDAP, PostgreSQL\n\n")
     md.write(md_table(OTHER_H, other_rows(r.s, r.fig)) + "\n")
     with open(r.md_path, "w") as f:
         f.write(md.getvalue())
@@ -199,7 +211,7 @@ class Report:
         self.s, self.fig, self.info = s, fig, info
         self.started, self.elapsed = started, elapsed
         self.md_path, self.csv_path = md_path, csv_path
-        self.trows = targets(s, fig)
+        self.trows = targets(s, fig) + pgsql_targets(s, fig)
         self.quick = ("QUICK RUN (%d runs per figure, fewer sizes and lines: for "
                       "development, not for comparison)" % s.runs) if s.quick else None
 
