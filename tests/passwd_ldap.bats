@@ -276,3 +276,20 @@ setpw() {	# setpw PASSWORD [digest_passwd args...]
 	for i in $(seq 1 8); do [ "$got" = "$(md5hex "frank:$R2:same$i")" ] && ok=yes; done
 	[ "$ok" = yes ]
 }
+
+@test "-l \"\" -r REALM: the attribute holds the HA1 alone, replaced whole" {
+	ARGS="-H $SLAPD_URI -b $PEOPLE -u uid -A description -e -l \"\" -r $R2 -D $READER -W $BATS_FILE_TMPDIR/reader.pw"
+	run setpw 'bare1' "$R2" carol
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run setpw 'bare2' "$R2" carol
+	[ "$status" -eq 0 ]
+	[ "$(values carol description)" = "$(md5hex "carol:$R2:bare2")" ]
+	run bash -c "printf '\"carol\":\"$R2\"\n' | '$DLA' -H '$SLAPD_URI' -b '$PEOPLE' -u uid -A description -e -l '' -r '$R2' -D '$READER' -W '$BATS_FILE_TMPDIR/reader.pw'"
+	[ "$output" = "OK ha1=\"$(md5hex "carol:$R2:bare2")\"" ]
+	run "$DP" --ldap "$ARGS" "${ADMIN_OPTS[@]}" -D "$R2" carol
+	[ "$status" -eq 0 ]
+	[ -z "$(values carol description)" ]
+	run "$DP" --ldap "-b \"$PEOPLE -u uid" -l
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"quote is not closed"* ]]
+}

@@ -3,8 +3,11 @@
  * check.c, servers.c), and who binds.
  *
  * HELPER-ARGS is split at spaces and tabs, as Squid splits the program
- * line of auth_param (quotes are not special there by default).  Its
- * first word may be the helper's path, which is skipped.
+ * line of auth_param.  A word in double quotes, with \" and \\ inside,
+ * is one word, spaces and all, and may be empty (-l ""): Squid reads
+ * such words with configuration_includes_quoted_values on; a working
+ * configuration without it has no quotes, since the helper would refuse
+ * them.  The first word may be the helper's path, which is skipped.
  */
 #include "config.h"
 
@@ -21,32 +24,63 @@
 #define LDPW_MAX_WORDS 256
 #define LDPW_OPT_REALM 0x300
 
-/* Split s at spaces and tabs into l->argv (argv[0] the helper's name). */
+/* The quoted word at p (after its opening quote) unescaped in place;
+ * returns where the scan goes on, or NULL when the quote is not closed. */
+static char *
+quoted_word(char *p)
+{
+	char *w = p;
+
+	for (; *p != '\0' && *p != '"'; p++) {
+		if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+			p++;
+		*w++ = *p;
+	}
+	if (*p != '"')
+		return NULL;
+	*w = '\0';
+	return p + 1;
+}
+
+/* Split s into l->argv (argv[0] the helper's name).  Returns the count,
+ * or -1 after logging. */
 static int
 split_words(struct ldpw *l, const char *s)
 {
-	char *p, *end;
+	char *p, *word;
 	int n = 1;
 
 	l->words = xstrdup(s);
 	l->argv = xcalloc(LDPW_MAX_WORDS + 2, sizeof(char *));
 	l->argv[0] = (char *)"digest_ldap_auth";
-	for (p = l->words, end = p + strlen(p); p < end; p++) {
-		size_t len = strcspn(p, " \t");
-
-		if (len == 0)
-			continue;
-		p[len] = '\0';
-		if (n == 1 && *p != '-' && strstr(p, "digest_ldap_auth") != NULL) {
-			p += len;	/* the helper's path, as squid.conf has it */
+	for (p = l->words; *p != '\0';) {
+		if (*p == ' ' || *p == '\t') {
+			p++;
 			continue;
 		}
+		word = p;
+		if (*p == '"') {
+			word = p + 1;
+			if ((p = quoted_word(p + 1)) == NULL) {
+				log_error("--ldap: a quote is not closed");
+				return -1;
+			}
+			if (*p != '\0' && *p != ' ' && *p != '\t') {
+				log_error("--ldap: a closing quote must end its word");
+				return -1;
+			}
+		} else {
+			p += strcspn(p, " \t");
+		}
+		if (*p != '\0')
+			*p++ = '\0';
+		if (n == 1 && *word != '-' && strstr(word, "digest_ldap_auth") != NULL)
+			continue;	/* the helper's path, as squid.conf has it */
 		if (n > LDPW_MAX_WORDS) {
 			log_error("--ldap: more than %d words", LDPW_MAX_WORDS);
 			return -1;
 		}
-		l->argv[n++] = p;
-		p += len;
+		l->argv[n++] = word;
 	}
 	return n;
 }
