@@ -82,7 +82,7 @@ usage(void)
 	    "       %1$s --sqlite DB -l [REALM]\n"
 	    "       %1$s --sqlite DB --import FILE\n"
 	    "       %1$s --pgsql CONNINFO ... (the same verbs as --sqlite DB)\n"
-	    "       %1$s --ldap 'HELPER-ARGS' [--bind-dn DN [--bind-secret-file FILE]]\n"
+	    "       %1$s --ldap 'HELPER-ARGS' [--bind-dn DN [--bind-secret-file F]]\n"
 	    "            [-c] [-i] [--plaintext] | -D | -v [-i] REALM USER | -l [REALM]\n"
 	    "Adds, changes, deletes, verifies and lists digest authentication users\n"
 	    "in an htdigest password file (user:realm:HA1 lines, as Apache's htdigest\n"
