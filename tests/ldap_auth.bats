@@ -25,9 +25,11 @@
 bats_require_minimum_version 1.5.0
 
 load lib/common
+load lib/bg
 load lib/slapd
 
 DLA="$top_builddir/digest_ldap_auth"
+BG_PROG=$DLA BG_ASK_S=5 BG_FINISH_S=15	# lib/bg: the reply to a lone request must come without more input
 SQUID_DLA=/usr/lib/squid/digest_ldap_auth
 PEOPLE="ou=people,$SLAPD_BASE"
 SOLO="ou=solo,$SLAPD_BASE"
@@ -191,58 +193,6 @@ req() { printf '"%s":"%s"\n' "$1" "${2:-$R1}"; }
 
 ok() { printf 'OK ha1="%s"' "$1"; }
 
-# bg_start ARGS...: our helper as a coproc; requests to fd 7, replies on fd 8
-bg_start() {
-	coproc LDH { exec "$DLA" "$@" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&-; }
-	BG_PID=$LDH_PID
-	exec 7>&"${LDH[1]}" 8<&"${LDH[0]}"
-	# only fds 7 and 8 from here: closing 7 is the helper's end of input
-	eval "exec ${LDH[1]}>&- ${LDH[0]}<&-"
-}
-
-# bg_ask LINE: send one line, print its reply (TIMEOUT... after 5 s): a lone
-# request must be answered without more input (doc/protocol.md)
-bg_ask() {
-	local r
-	printf '%s\n' "$1" >&7
-	IFS= read -r -t 5 -u 8 r || r="TIMEOUT (no reply within 5 s)"
-	printf '%s' "$r"
-}
-
-# collect N SECONDS FILE: read N replies from fd 8 into FILE, at most SECONDS
-# in all; fails when fewer came
-collect() {
-	local n=$1 end=$(($(date +%s%N) / 1000000 + $2 * 1000)) f=$3 got=0 line left
-	: >"$f"
-	while [ "$got" -lt "$n" ]; do
-		left=$((end - $(date +%s%N) / 1000000))
-		[ "$left" -gt 0 ] || break
-		IFS= read -r -t "$((left / 1000)).$(printf '%03d' $((left % 1000)))" -u 8 line || break
-		printf '%s\n' "$line" >>"$f"
-		got=$((got + 1))
-	done
-	[ "$got" -eq "$n" ] || { echo "only $got of $n replies within $2 s" >&2; return 1; }
-}
-
-# bg_finish: close the helper's input, it must exit 0 having written nothing more
-bg_finish() {
-	local extra rc=0
-	exec 7>&-
-	extra=$(timeout 15 cat <&8) || true
-	exec 8<&-
-	wait "$BG_PID" || rc=$?
-	BG_PID=
-	[ -z "$extra" ] || { echo "unexpected output after the last reply: $extra" >&2; return 1; }
-	[ "$rc" -eq 0 ] || { echo "helper exit status $rc" >&2; cat "$BATS_TEST_TMPDIR/bg.err" >&2; return 1; }
-}
-
-# ask_expect LINE WANT: the reply to LINE must be WANT
-ask_expect() {
-	local got
-	got=$(bg_ask "$1")
-	[ "$got" = "$2" ] || { printf 'request:  %s\nexpected: %s\nactual:   %s\n' "$1" "$2" "$got"; return 1; }
-}
-
 # only_lines ERE FILE: every line of FILE matches ERE (else show the others)
 only_lines() {
 	if grep -Evq "$1" "$2"; then
@@ -250,29 +200,6 @@ only_lines() {
 		grep -Ev "$1" "$2" | head -n 20
 		return 1
 	fi
-}
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# peer_ports PID: the server ports of PID's established TCP connections,
-# one a line (which LDAP server a helper is connected to)
-peer_ports() {
-	python3 - "$1" <<-'PY'
-	import os, sys
-	pid = sys.argv[1]
-	inodes = set()
-	for fd in os.listdir("/proc/%s/fd" % pid):
-	    try:
-	        link = os.readlink("/proc/%s/fd/%s" % (pid, fd))
-	    except OSError:
-	        continue
-	    if link.startswith("socket:["):
-	        inodes.add(link[8:-1])
-	for line in open("/proc/%s/net/tcp" % pid).readlines()[1:]:
-	    f = line.split()
-	    if f[3] == "01" and f[9] in inodes:	# 01: ESTABLISHED
-	        print(int(f[2].split(":")[1], 16))
-	PY
 }
 
 # the injection corpus: one request line per name, realm $R1 (a NUL inside one)

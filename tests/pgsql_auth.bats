@@ -24,10 +24,12 @@
 bats_require_minimum_version 1.5.0
 
 load lib/common
+load lib/bg
 load lib/pgsql
 
 DPA="$top_builddir/digest_pgsql_auth"
 DPW="$top_builddir/digest_passwd"
+BG_PROG=$DPA BG_ASK_S=15 BG_FINISH_S=30	# lib/bg
 R1='Main Realm'
 R2='Second'
 CORPUS="$top_srcdir/tests/hostile/corpus.txt"
@@ -180,8 +182,6 @@ req() { printf '"%s":"%s"\n' "$1" "${2:-$R1}"; }
 
 ok() { printf 'OK ha1="%s"%s' "$1" "${2:+ $2}"; }
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # one_line_error PATTERN: exit status 1, one line on stderr, nothing on stdout
 one_line_error() {
 	[ "$status" -eq 1 ] || { echo "status $status: $output $stderr"; return 1; }
@@ -208,54 +208,6 @@ pg_thaw() {
 	[ -n "${PG_FROZEN:-}" ] || return 0
 	kill -CONT $PG_FROZEN 2>/dev/null || true
 	PG_FROZEN=
-}
-
-# bg_start ARGS...: our helper as a coproc; requests to fd 7, replies on fd 8
-bg_start() {
-	coproc PGH { exec "$DPA" "$@" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&-; }
-	BG_PID=$PGH_PID
-	exec 7>&"${PGH[1]}" 8<&"${PGH[0]}"
-	eval "exec ${PGH[1]}>&- ${PGH[0]}<&-"
-}
-
-# bg_ask LINE: send one line, print its reply (TIMEOUT... after 15 s)
-bg_ask() {
-	local r
-	printf '%s\n' "$1" >&7
-	IFS= read -r -t 15 -u 8 r || r="TIMEOUT (no reply within 15 s)"
-	printf '%s' "$r"
-}
-
-ask_expect() {	# ask_expect LINE WANT
-	local got
-	got=$(bg_ask "$1")
-	[ "$got" = "$2" ] || { echo "for $1: got '$got', want '$2'"; return 1; }
-}
-
-# collect N SECONDS FILE: N replies from fd 8 into FILE within SECONDS
-collect() {
-	local n=$1 end=$(($(now_ms) + $2 * 1000)) f=$3 got=0 line left
-	: >"$f"
-	while [ "$got" -lt "$n" ]; do
-		left=$((end - $(now_ms)))
-		[ "$left" -gt 0 ] || break
-		IFS= read -r -t "$((left / 1000)).$(printf '%03d' $((left % 1000)))" -u 8 line || break
-		printf '%s\n' "$line" >>"$f"
-		got=$((got + 1))
-	done
-	[ "$got" -eq "$n" ] || { echo "only $got of $n replies within $2 s"; return 1; }
-}
-
-# bg_finish: end the helper's input; it must exit 0 having written nothing more
-bg_finish() {
-	local extra rc=0
-	exec 7>&-
-	extra=$(timeout 30 cat <&8) || true
-	exec 8<&-
-	wait "$BG_PID" || rc=$?
-	BG_PID=
-	[ -z "$extra" ] || { echo "output after the last reply: $extra"; return 1; }
-	[ "$rc" -eq 0 ] || { echo "exit status $rc"; cat "$BATS_TEST_TMPDIR/bg.err"; return 1; }
 }
 
 # until_ok LINE WANT SECONDS: ask until the reply is WANT; every other reply
