@@ -293,3 +293,25 @@ setpw() {	# setpw PASSWORD [digest_passwd args...]
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"quote is not closed"* ]]
 }
+
+@test "-w SECRET in HELPER-ARGS: gone from the command line others see in ps" {
+	local secret pid i
+	secret=$(cat "$BATS_FILE_TMPDIR/reader.pw")
+	setpw 'bob pw' "$R1" bob
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$DP" --ldap "-H $SLAPD_URI -b $PEOPLE -u uid -A userPassword -e -D $READER -w $secret" \
+		-v -i "$R1" bob <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	exec 9>"$BATS_TEST_TMPDIR/in"
+	# it waits for the password on stdin, the arguments parsed by then
+	for i in $(seq 1 50); do
+		grep -q "bind password" "$BATS_TEST_TMPDIR/out" && break
+		sleep 0.1
+	done
+	run tr '\0' ' ' <"/proc/$pid/cmdline"
+	echo 'bob pw' >&9
+	exec 9>&-
+	wait "$pid" || true
+	[[ "$output" != *"$secret"* ]]
+	[[ "$output" == *digest_passwd* ]]
+}

@@ -192,7 +192,10 @@ ldpw_setup(struct ldpw *l, const struct passwd_req *req)
 	int argc, first;
 
 	*l = (struct ldpw){ .c = lb_conf_new() };
-	if ((argc = split_words(l, req->path)) < 0 ||
+	argc = split_words(l, req->path);
+	/* the copy is split; the arguments in ps may hold a -w secret */
+	secret_wipe((char *)req->path, strlen(req->path));
+	if (argc < 0 ||
 	    (first = parse_options(l, argc)) < 0)
 		return -1;
 	l->uri = lb_servers(l->c, argc - first, l->argv + first, &l->nuri, err,
