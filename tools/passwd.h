@@ -63,6 +63,25 @@ struct passwd_req {
 	bool allow_empty;	/* --allow-empty */
 };
 
+/* passwd_verbs.c: a database store's verbs, each returning the exit
+ * status.  lookup opens the store, reads the user's HA1 (lowercase, into
+ * ha1_r, PASSWD_HA1_SIZE) and enabled flag, and closes it: 1 found, 0
+ * not found, -1 an error (logged). */
+struct passwd_store_ops {
+	int (*init)(const struct passwd_req *req);	/* --init */
+	int (*set)(const struct passwd_req *req);	/* add or change */
+	int (*change)(const struct passwd_req *req);	/* -D, --disable, --enable */
+	int (*lookup)(const struct passwd_req *req, char *ha1_r,
+	    bool *enabled_r);				/* for -v */
+	int (*list)(const struct passwd_req *req);	/* -l */
+	int (*import)(const struct passwd_req *req);	/* --import */
+	int (*group)(const struct passwd_req *req);	/* --group-add, --group-del */
+};
+
+/* Run req's verb with the store's functions; -v is done here. */
+int passwd_store_run(const struct passwd_store_ops *ops,
+    const struct passwd_req *req);
+
 /* passwd_input.c */
 
 /* Check a user or realm value given on the command line: not empty, no

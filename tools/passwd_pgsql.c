@@ -144,53 +144,34 @@ pg_lookup(struct pg *p, const struct passwd_req *req, char *ha1_r,
 	return found;
 }
 
+/* -v's lookup: open, read, close (passwd_verbs.c asks for the password). */
 static int
-pg_verify(const struct passwd_req *req)
+pg_lookup_closed(const struct passwd_req *req, char *ha1_r, bool *enabled_r)
 {
-	char want[PASSWD_HA1_SIZE];
-	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
 	struct pg p;
-	bool enabled = true;
-	int found, rc;
+	int found;
 
-	passwd_show(req->user, su);
-	passwd_show(req->realm, sr);
 	if (pgpw_open(&p, req) < 0)
-		return PASSWD_EXIT_FAIL;
-	found = pg_lookup(&p, req, want, &enabled);
+		return -1;
+	found = pg_lookup(&p, req, ha1_r, enabled_r);
 	pgpw_close(&p);
-	if (found == 0)
-		log_error("user %s not found in realm %s", su, sr);
-	if (found <= 0)
-		return PASSWD_EXIT_FAIL;
-	rc = passwd_verify_ha1(req, want, enabled);
-	secret_wipe(want, sizeof(want));
-	return rc;
+	return found;
 }
+
+static const struct passwd_store_ops pg_ops = {
+	.init = pgpw_init,
+	.set = pg_set,
+	.change = pg_change,
+	.lookup = pg_lookup_closed,
+	.list = pgpw_list,
+	.import = pgpw_import,
+	.group = pgpw_group,
+};
 
 int
 passwd_pgsql_run(const struct passwd_req *req)
 {
-	switch (req->verb) {
-	case PASSWD_INIT:
-		return pgpw_init(req);
-	case PASSWD_SET:
-		return pg_set(req);
-	case PASSWD_DELETE:
-	case PASSWD_DISABLE:
-	case PASSWD_ENABLE:
-		return pg_change(req);
-	case PASSWD_VERIFY:
-		return pg_verify(req);
-	case PASSWD_LIST:
-		return pgpw_list(req);
-	case PASSWD_IMPORT:
-		return pgpw_import(req);
-	case PASSWD_GROUP_ADD:
-	case PASSWD_GROUP_DEL:
-		return pgpw_group(req);
-	}
-	return PASSWD_EXIT_FAIL;
+	return passwd_store_run(&pg_ops, req);
 }
 
 #endif /* HAVE_PGSQL */

@@ -193,53 +193,34 @@ out:
 	return found;
 }
 
+/* -v's lookup: open, read, close (passwd_verbs.c asks for the password). */
 static int
-sql_verify(const struct passwd_req *req)
+sql_lookup_closed(const struct passwd_req *req, char *ha1_r, bool *enabled_r)
 {
-	char want[PASSWD_HA1_SIZE];
-	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
 	struct store s;
-	bool enabled = true;
-	int found, rc;
+	int found;
 
-	passwd_show(req->user, su);
-	passwd_show(req->realm, sr);
 	if (store_open_checked(&s, req, true) < 0)
-		return PASSWD_EXIT_FAIL;
-	found = sql_lookup(&s, req, want, &enabled);
+		return -1;
+	found = sql_lookup(&s, req, ha1_r, enabled_r);
 	store_close(&s);
-	if (found == 0)
-		log_error("user %s not found in realm %s", su, sr);
-	if (found <= 0)
-		return PASSWD_EXIT_FAIL;
-	rc = passwd_verify_ha1(req, want, enabled);
-	secret_wipe(want, sizeof(want));
-	return rc;
+	return found;
 }
+
+static const struct passwd_store_ops sql_ops = {
+	.init = sql_init,
+	.set = sql_set,
+	.change = sql_change,
+	.lookup = sql_lookup_closed,
+	.list = sqpw_list,
+	.import = passwd_import_run,
+	.group = sqpw_group,
+};
 
 int
 passwd_sqlite_run(const struct passwd_req *req)
 {
-	switch (req->verb) {
-	case PASSWD_INIT:
-		return sql_init(req);
-	case PASSWD_SET:
-		return sql_set(req);
-	case PASSWD_DELETE:
-	case PASSWD_DISABLE:
-	case PASSWD_ENABLE:
-		return sql_change(req);
-	case PASSWD_VERIFY:
-		return sql_verify(req);
-	case PASSWD_LIST:
-		return sqpw_list(req);
-	case PASSWD_IMPORT:
-		return passwd_import_run(req);
-	case PASSWD_GROUP_ADD:
-	case PASSWD_GROUP_DEL:
-		return sqpw_group(req);
-	}
-	return PASSWD_EXIT_FAIL;
+	return passwd_store_run(&sql_ops, req);
 }
 
 #endif /* HAVE_SQLITE */
