@@ -82,6 +82,19 @@ struct passwd_store_ops {
 int passwd_store_run(const struct passwd_store_ops *ops,
     const struct passwd_req *req);
 
+/* "user U not found in realm R" */
+void passwd_not_found(const struct passwd_req *req);
+
+/* --group-add/--group-del changed n rows of an existing user: -1 when
+ * removing a group the user is not in (logged), else 0; once committed,
+ * passwd_group_report says what was done. */
+int passwd_group_check(const struct passwd_req *req, int n);
+void passwd_group_report(const struct passwd_req *req, int n);
+
+/* A group name for -l: control bytes, ',' (the separator) and '\' (the
+ * escape) as \xHH, so the list reads back unambiguously. */
+void passwd_print_group(const char *g, size_t n);
+
 /* passwd_input.c */
 
 /* Check a user or realm value given on the command line: not empty, no

@@ -41,7 +41,6 @@
 int
 pgpw_group(const struct passwd_req *req)
 {
-	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE], sg[PASSWD_SHOW_SIZE];
 	bool add = req->verb == PASSWD_GROUP_ADD;
 	const struct dstr v[3] = { dstr_c(req->user), dstr_c(req->realm),
 	    dstr_c(req->group) };
@@ -49,9 +48,6 @@ pgpw_group(const struct passwd_req *req)
 	struct pg p;
 	int rc = PASSWD_EXIT_FAIL, n;
 
-	passwd_show(req->user, su);
-	passwd_show(req->realm, sr);
-	passwd_show(req->group, sg);
 	if (pgpw_open(&p, req) < 0)
 		return PASSWD_EXIT_FAIL;
 	if (pgpw_begin(&p) < 0 ||
@@ -60,45 +56,18 @@ pgpw_group(const struct passwd_req *req)
 	n = PQntuples(res);
 	PQclear(res);
 	if (n == 0) {
-		log_error("user %s not found in realm %s", su, sr);
+		passwd_not_found(req);
 		goto out;
 	}
 	n = pgpw_write(&p, add ? SQL_GROUP_ADD : SQL_GROUP_DEL, 3, v,
 	    "cannot change the groups");
-	if (n < 0)
+	if (n < 0 || passwd_group_check(req, n) < 0 || pgpw_commit(&p) < 0)
 		goto out;
-	if (n == 0 && !add) {
-		log_error("user %s in realm %s is not in group %s", su, sr, sg);
-		goto out;
-	}
-	if (pgpw_commit(&p) < 0)
-		goto out;
-	if (n == 0)
-		log_info("user %s in realm %s is already in group %s", su, sr, sg);
-	else
-		log_info("%s user %s in realm %s %s group %s", add ? "added" :
-		    "removed", su, sr, add ? "to" : "from", sg);
+	passwd_group_report(req, n);
 	rc = PASSWD_EXIT_OK;
 out:
 	pgpw_close(&p);
 	return rc;
-}
-
-/* A group name for -l: control bytes, ',' (the separator) and '\' (the
- * escape) as \xHH, as the SQLite store lists them. */
-static void
-print_group(const char *g, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)g[i];
-
-		if (c < 0x20 || c == 0x7f || c == ',' || c == '\\')
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
 }
 
 static bool
@@ -147,7 +116,7 @@ pgpw_list(const struct passwd_req *req)
 		if (PQgetisnull(res, i, 3))
 			continue;
 		fputs(k++ == 0 ? "\t" : ",", stdout);
-		print_group(PQgetvalue(res, i, 3), (size_t)PQgetlength(res, i, 3));
+		passwd_print_group(PQgetvalue(res, i, 3), (size_t)PQgetlength(res, i, 3));
 	}
 	if (n > 0)
 		putchar('\n');

@@ -59,15 +59,11 @@ sql_user_exists(struct store *s, const struct row *r)
 int
 sqpw_group(const struct passwd_req *req)
 {
-	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE], sg[PASSWD_SHOW_SIZE];
 	bool add = req->verb == PASSWD_GROUP_ADD;
 	struct row r = store_row_of(req);
 	struct store s;
 	int rc = PASSWD_EXIT_FAIL, n;
 
-	passwd_show(req->user, su);
-	passwd_show(req->realm, sr);
-	passwd_show(req->group, sg);
 	if (store_open_checked(&s, req, false) < 0)
 		return PASSWD_EXIT_FAIL;
 	if (!STORE_HAS_GROUPS(&s)) {
@@ -78,45 +74,18 @@ sqpw_group(const struct passwd_req *req)
 	if (store_begin(&s) < 0 || (n = sql_user_exists(&s, &r)) < 0)
 		goto out;
 	if (n == 0) {
-		log_error("user %s not found in realm %s", su, sr);
+		passwd_not_found(req);
 		goto out;
 	}
 	n = store_write(&s, add ? SQL_GROUP_ADD : SQL_GROUP_DEL, &r);
-	if (n < 0)
+	if (n < 0 || passwd_group_check(req, n) < 0 || store_commit(&s) < 0)
 		goto out;
-	if (n == 0 && !add) {
-		log_error("user %s in realm %s is not in group %s", su, sr, sg);
-		goto out;
-	}
-	if (store_commit(&s) < 0)
-		goto out;
-	if (n == 0)
-		log_info("user %s in realm %s is already in group %s", su, sr, sg);
-	else
-		log_info("%s user %s in realm %s %s group %s", add ? "added" :
-		    "removed", su, sr, add ? "to" : "from", sg);
+	passwd_group_report(req, n);
 	rc = PASSWD_EXIT_OK;
 out:
 	store_rollback(&s);
 	store_close(&s);
 	return rc;
-}
-
-/* A group name for -l: control bytes, ',' (the separator) and '\' (the
- * escape) as \xHH, so the list reads back unambiguously. */
-static void
-print_group(const char *g, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)g[i];
-
-		if (c < 0x20 || c == 0x7f || c == ',' || c == '\\')
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
 }
 
 /* After a listed user: a tab and its groups, comma-separated (nothing
@@ -135,7 +104,7 @@ list_groups(sqlite3_stmt *st, sqlite3_stmt *user)
 		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
 			continue;
 		fputs(k++ == 0 ? "\t" : ",", stdout);
-		print_group((const char *)sqlite3_column_text(st, 0),
+		passwd_print_group((const char *)sqlite3_column_text(st, 0),
 		    (size_t)sqlite3_column_bytes(st, 0));
 	}
 	sqlite3_reset(st);
