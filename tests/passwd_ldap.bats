@@ -16,6 +16,7 @@ DLA="$top_builddir/digest_ldap_auth"
 PEOPLE="ou=people,$SLAPD_BASE"
 ADMIN="cn=pwadmin,$SLAPD_BASE"
 READER="cn=squid,$SLAPD_BASE"
+HIDDEN="ou=hidden,ou=people,$SLAPD_BASE"	# only the admin sees in here
 R1='Main Realm'
 R2='Second'
 
@@ -23,7 +24,10 @@ ldap_built() { [ -x "$DLA" ]; }
 
 setup_file() {
 	ldap_built || return 0
-	SLAPD_ACCESS="access to attrs=userPassword,description
+	SLAPD_ACCESS="access to dn.subtree=\"$HIDDEN\"
+	by dn.exact=\"$ADMIN\" write
+	by * none
+access to attrs=userPassword,description
 	by dn.exact=\"$ADMIN\" write
 	by dn.exact=\"$READER\" read
 	by anonymous auth
@@ -44,6 +48,9 @@ limits dn.exact=\"$READER\" size=3 size.prtotal=unlimited"
 			printf 'dn: uid=%s,%s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: s\n\n' \
 				"$(dn_escape "$u")" "$PEOPLE" "$u" "$u"
 		done
+		printf 'dn: uid=a\\,b,%s\nobjectClass: inetOrgPerson\nuid: a,b\ncn: ab\nsn: s\n\n' "$PEOPLE"
+		printf 'dn: %s\nobjectClass: organizationalUnit\nou: hidden\n\n' "$HIDDEN"
+		printf 'dn: uid=ghost,%s\nobjectClass: inetOrgPerson\nuid: ghost\ncn: ghost\nsn: s\n\n' "$HIDDEN"
 		printf 'dn: uid=twin1,%s\nobjectClass: inetOrgPerson\nuid: twin1\ncn: Twin\nsn: t\n\n' "$PEOPLE"
 		printf 'dn: uid=twin2,%s\nobjectClass: inetOrgPerson\nuid: twin2\ncn: Twin\nsn: t\n\n' "$PEOPLE"
 		# alice already holds a value for R2 and a plaintext description
@@ -156,6 +163,10 @@ setpw() {	# setpw PASSWORD [digest_passwd args...]
 	run setpw 'dn pw' "$R1" 'dave,ou=x'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"not found"* ]]
+	# uid=a\,b: found only through the escaped DN
+	run setpw 'ab pw' "$R1" 'a,b'
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(values 'a,b' userPassword)" = "$R1:$(md5hex "a,b:$R1:ab pw")" ]
 	run setpw 'dave pw' "$R1" dave
 	[ "$status" -eq 0 ]
 	[ "$(values dave userPassword)" = "$R1:$(md5hex "dave:$R1:dave pw")" ]
@@ -190,8 +201,10 @@ setpw() {	# setpw PASSWORD [digest_passwd args...]
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	for u in alice bob carol dave; do [[ "$output" == *"$u:$R1"* ]]; done
 	[[ "$output" != *"$R2"* ]]
-	! grep -Eq '[0-9a-f]{32}' <<<"$output"
+	run grep -Eq '[0-9a-f]{32}' <<<"$output"
+	[ "$status" -eq 1 ]
 	run "$DP" --ldap "$ARGS" -l
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"alice:$R2"* ]]
 }
 
@@ -314,4 +327,40 @@ setpw() {	# setpw PASSWORD [digest_passwd args...]
 	wait "$pid" || true
 	[[ "$output" != *"$secret"* ]]
 	[[ "$output" == *digest_passwd* ]]
+}
+
+@test "the entry is found as the helper finds it (its DN), changed as --bind-dn" {
+	# ghost is only visible to the admin: the helper cannot find it
+	run helper_ha1 ghost "$R1"
+	[ "$output" = 'ERR message="No such user"' ]
+	run setpw 'ghost pw' "$R1" ghost
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"user ghost not found in the directory"* ]]
+	run ldapsearch -x -LLL -H "$SLAPD_URI" -D "$SLAPD_ROOTDN" -y "$SLAPD_SECRET_FILE" \
+		-b "$HIDDEN" "(uid=ghost)" userPassword
+	[[ "$output" != *userPassword* ]]
+}
+
+@test "the helper's -W file unreadable with --bind-dn: a warning, the admin finds and writes" {
+	ARGS="-H $SLAPD_URI -b $PEOPLE -u uid -A userPassword -e -D $READER -W $BATS_TEST_TMPDIR/missing.pw"
+	run setpw 'w pw' "$R2" carol
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == *"finding the user as --bind-dn instead"* ]]
+	[[ "$(values carol userPassword)" == *"$R2:$(md5hex "carol:$R2:w pw")"* ]]
+}
+
+@test "options that do not fit the directory are refused, one line" {
+	run setpw 'x' -c "$R1" bob
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not create directory entries"* ]]
+	run "$DP" --ldap "$ARGS" --plaintext -D "$R1" bob
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--plaintext goes with adding or changing"* ]]
+	run "$DP" --ldap "$ARGS" --init
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--init is not available with --ldap"* ]]
+	ARGS="$ARGS -l #"
+	run setpw 'x' 'Main#Realm' bob
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"holds the helper's delimiter"* ]]
 }

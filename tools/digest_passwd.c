@@ -83,7 +83,7 @@ usage(void)
 	    "       %1$s --sqlite DB --import FILE\n"
 	    "       %1$s --pgsql CONNINFO ... (the same verbs as --sqlite DB)\n"
 	    "       %1$s --ldap 'HELPER-ARGS' [--bind-dn DN [--bind-secret-file F]]\n"
-	    "            [-c] [-i] [--plaintext] | -D | -v [-i] REALM USER | -l [REALM]\n"
+	    "            [-i] [--plaintext] | -D | -v [-i] REALM USER | -l [REALM]\n"
 	    "Adds, changes, deletes, verifies and lists digest authentication users\n"
 	    "in an htdigest password file (user:realm:HA1 lines, as Apache's htdigest\n"
 	    "writes them), in the SQLite or PostgreSQL store of digest_sqlite_auth\n"
@@ -148,7 +148,8 @@ take_args(struct passwd_req *req, int n, char **a)
 	bool store = req->sqlite || req->pgsql || req->ldap;
 
 	if (req->verb >= PASSWD_INIT && (!store || req->ldap)) {
-		log_error("%s needs --sqlite DB or --pgsql CONNINFO", verb_opt[req->verb]);
+		log_error(req->ldap ? "%s is not available with --ldap" :
+		    "%s needs --sqlite DB or --pgsql CONNINFO", verb_opt[req->verb]);
 		return -1;
 	}
 	if (!store && n > 0) {
@@ -225,6 +226,14 @@ check_req(const struct passwd_req *req)
 	if (!req->ldap && (req->bind_dn != NULL || req->plaintext ||
 	    req->bind_secret_file != NULL)) {
 		log_error("--bind-dn, --bind-secret-file and --plaintext go with --ldap");
+		return -1;
+	}
+	if (req->ldap && req->create) {
+		log_error("-c: digest_passwd does not create directory entries (with --ldap the user's entry must exist)");
+		return -1;
+	}
+	if (req->plaintext && req->verb != PASSWD_SET) {
+		log_error("--plaintext goes with adding or changing a password");
 		return -1;
 	}
 	if (req->bind_secret_file != NULL && req->bind_dn == NULL) {

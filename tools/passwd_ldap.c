@@ -76,34 +76,62 @@ modify(struct ldpw *l, const struct ldpw_entry *e, struct berval **old,
 	return ldap_modify_ext_s(l->ld, e->dn, mods, NULL, NULL);
 }
 
-/* Read the entry and change it, again while another admin's change of
- * the same realm got in between.  0 done, 1 nothing to delete, -1 an
- * error (logged), or an LDAP result code for the caller in *rc_r. */
+/* How many of vals' values are the realm's (realm_values). */
+static size_t
+count_values(struct berval **v)
+{
+	size_t n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	return n;
+}
+
+/* Read the entry (as the reader, as the helper would find it) and change
+ * it (as the writer).  Tried again when another admin's change of the
+ * same realm got in between, and after a change while the realm still
+ * has more than one value: two admins adding a realm's first value at
+ * once both succeed, and the one reading it again last leaves one value,
+ * its own.  0 done, 1 nothing to delete, -1 an error (logged), 2 the
+ * server refused the modify (the result code in *rc_r). */
 static int
 change_entry(struct ldpw *l, const struct passwd_req *req,
     struct berval *newval, int *rc_r)
 {
 	struct ldpw_entry e;
 	struct berval **old;
-	int tries, f;
+	int tries, r = 2;
 
 	for (tries = 0; tries < LDPW_RETRIES; tries++) {
-		if ((f = ldpw_find(l, req, &e)) <= 0)
+		if (ldpw_bind(l, &l->reader) != 0 || ldpw_find(l, req, &e) <= 0)
 			return -1;
 		old = realm_values(l, req, e.vals);
+		if (r == 0 && (newval == NULL || count_values(old) <= 1)) {
+			free(old);	/* the change is done and stands alone */
+			ldpw_entry_free(&e);
+			return 0;
+		}
 		if (newval == NULL && old == NULL) {
 			ldpw_entry_free(&e);
 			return 1;
 		}
+		if (ldpw_bind(l, &l->writer) != 0) {
+			free(old);
+			ldpw_entry_free(&e);
+			return -1;
+		}
 		*rc_r = modify(l, &e, old, newval);
 		free(old);
 		ldpw_entry_free(&e);
-		if (*rc_r != LDAP_NO_SUCH_ATTRIBUTE &&
+		if (*rc_r == LDAP_SUCCESS)
+			r = 0;
+		else if (*rc_r != LDAP_NO_SUCH_ATTRIBUTE &&
 		    *rc_r != LDAP_TYPE_OR_VALUE_EXISTS)
-			return *rc_r == LDAP_SUCCESS ? 0 : 2;
-		log_debug("the entry changed under us; reading it again");
+			return 2;
+		else
+			log_debug("the entry changed under us; reading it again");
 	}
-	return 2;
+	return r;
 }
 
 /* Change the user on the first server that takes writes: a replica
@@ -127,7 +155,7 @@ change(struct ldpw *l, const struct passwd_req *req, struct berval *newval)
 		    ldap_err2string(rc), l->uri[i + 1]);
 		ldpw_disconnect(l);
 	}
-	if (r == 2) {
+	if (r == 2 && l->ld != NULL) {
 		snprintf(what, sizeof(what), "LDAP modify of user %s on %s",
 		    passwd_show(req->user, su), l->uri[l->cur]);
 		ldpw_error(l, what, rc);

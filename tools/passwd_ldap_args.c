@@ -51,6 +51,7 @@ split_words(struct ldpw *l, const char *s)
 	int n = 1;
 
 	l->words = xstrdup(s);
+	l->words_len = strlen(s);
 	l->argv = xcalloc(LDPW_MAX_WORDS + 2, sizeof(char *));
 	l->argv[0] = (char *)"digest_ldap_auth";
 	for (p = l->words; *p != '\0';) {
@@ -104,14 +105,33 @@ build_options(char *shortopts, size_t n, struct option *longopts)
 	memset(&longopts[k], 0, sizeof(longopts[k]));
 }
 
+/* One of the helper's own options into l->c.  The helper's -W file is
+ * for the reader; with a writer (--bind-dn) an unreadable one is not
+ * fatal: the writer finds the user instead.  0, or -1 after logging. */
+static int
+take_option(struct ldpw *l, int opt, bool writer)
+{
+	const char *why = NULL;
+
+	if (lb_option(l->c, opt, optarg, &why) == 0)
+		return 0;
+	if (opt == 'W' && writer) {
+		log_warn("--ldap: option -W: %s; finding the user as --bind-dn instead",
+		    why);
+		l->reader_unusable = true;
+		return 0;
+	}
+	log_error("--ldap: option -%c: %s", opt, why);
+	return -1;
+}
+
 /* The options of HELPER-ARGS into l->c; returns where the servers begin,
  * or -1 after logging. */
 static int
-parse_options(struct ldpw *l, int argc)
+parse_options(struct ldpw *l, int argc, bool writer)
 {
 	struct option longopts[16];
 	char shortopts[128];
-	const char *why = NULL;
 	int opt;
 
 	build_options(shortopts, sizeof(shortopts), longopts);
@@ -125,12 +145,15 @@ parse_options(struct ldpw *l, int argc)
 		} else if (opt == LDPW_OPT_REALM) {
 			l->realms[l->nrealms++] = optarg;
 		} else if (opt == ':' || opt == '?') {
-			log_error("--ldap: option %s of digest_ldap_auth %s",
-			    l->argv[optind - 1], opt == ':' ? "needs a value" :
-			    "is unknown");
+			if (optopt > 0 && optopt < 0x100)
+				log_error("--ldap: option -%c of digest_ldap_auth %s",
+				    optopt, opt == ':' ? "needs a value" : "is unknown");
+			else
+				log_error("--ldap: option %s of digest_ldap_auth %s",
+				    l->argv[optind - 1], opt == ':' ? "needs a value" :
+				    "is unknown");
 			return -1;
-		} else if (lb_option(l->c, opt, optarg, &why) < 0) {
-			log_error("--ldap: option -%c: %s", opt, why);
+		} else if (take_option(l, opt, writer) < 0) {
 			return -1;
 		}
 	}
@@ -142,6 +165,12 @@ static int
 realm_answered(const struct ldpw *l, const char *realm)
 {
 	size_t i;
+
+	if (*l->c->delim != '\0' && strstr(realm, l->c->delim) != NULL) {
+		log_error("the realm holds the helper's delimiter \"%s\" (-l): its values could not be told from another realm's",
+		    l->c->delim);
+		return -1;
+	}
 
 	if (l->c->realm != NULL && strcmp(l->c->realm, realm) != 0) {
 		log_error("the helper answers only realm \"%s\" (-r): a value for another realm would never be used",
@@ -158,29 +187,40 @@ realm_answered(const struct ldpw *l, const char *realm)
 	return 0;
 }
 
-/* Who binds: --bind-dn with --bind-secret-file or a prompt, else the
- * helper's own -D and -W. */
+/* Who binds.  The reader is the helper's own -D and -W; the writer is
+ * --bind-dn with --bind-secret-file or a prompt, else the reader. */
 static int
 bind_secret(struct ldpw *l, const struct passwd_req *req)
 {
 	char err[1024], prompt[PASSWD_SHOW_SIZE + 32], shown[PASSWD_SHOW_SIZE];
+	struct ldpw_who *w = &l->writer;
 
+	l->reader.dn = l->c->binddn;
+	if (l->c->secret != NULL)
+		l->reader.secret = xstrdup(l->c->secret);
 	if (req->bind_dn == NULL) {
-		l->bind_dn = l->c->binddn;
-		if (l->c->secret != NULL)
-			l->bind_secret = xstrdup(l->c->secret);
+		*w = (struct ldpw_who){ l->reader.dn, l->reader.secret != NULL ?
+		    xstrdup(l->reader.secret) : NULL };
 		return 0;
 	}
-	l->bind_dn = req->bind_dn;
+	w->dn = req->bind_dn;
 	if (req->bind_secret_file == NULL) {
 		snprintf(prompt, sizeof(prompt), "LDAP password for %s: ",
 		    passwd_show(req->bind_dn, shown));
-		return passwd_prompt_secret(prompt, &l->bind_secret);
-	}
-	if (safe_read_secret_line(req->bind_secret_file, "the bind secret file",
-	    &l->bind_secret, err, sizeof(err)) < 0) {
+		if (passwd_prompt_secret(prompt, &w->secret) < 0)
+			return -1;
+	} else if (safe_read_secret_line(req->bind_secret_file,
+	    "the bind secret file", &w->secret, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return -1;
+	}
+	if (*w->secret == '\0') {
+		log_error("the --bind-dn password is empty (that would be an unauthenticated bind)");
+		return -1;
+	}
+	if (l->reader_unusable) {
+		secret_replace(&l->reader.secret, w->secret);
+		l->reader.dn = w->dn;
 	}
 	return 0;
 }
@@ -196,7 +236,7 @@ ldpw_setup(struct ldpw *l, const struct passwd_req *req)
 	/* the copy is split; the arguments in ps may hold a -w secret */
 	secret_wipe((char *)req->path, strlen(req->path));
 	if (argc < 0 ||
-	    (first = parse_options(l, argc)) < 0)
+	    (first = parse_options(l, argc, req->bind_dn != NULL)) < 0)
 		return -1;
 	l->uri = lb_servers(l->c, argc - first, l->argv + first, &l->nuri, err,
 	    sizeof(err));
@@ -214,14 +254,16 @@ void
 ldpw_close(struct ldpw *l)
 {
 	ldpw_disconnect(l);
-	if (l->bind_secret != NULL)
-		secret_free(l->bind_secret, strlen(l->bind_secret) + 1);
+	secret_replace(&l->reader.secret, NULL);
+	secret_replace(&l->writer.secret, NULL);
 	lb_query_attrs_free(l->attrs);
 	lb_servers_free(l->uri, l->nuri);
 	lb_conf_free(l->c);
 	obuf_free(&l->scratch);
 	free(l->realms);
 	free(l->argv);
+	if (l->words != NULL)	/* may hold a -w secret */
+		secret_wipe(l->words, l->words_len);
 	free(l->words);
 	*l = (struct ldpw){ 0 };
 }

@@ -42,18 +42,50 @@ ldpw_connect(struct ldpw *l, unsigned i)
 		return -1;
 	}
 	lb_session_options(l->ld, l->c);
-	snprintf(what, sizeof(what), "LDAP StartTLS with %s", l->uri[i]);
-	if (l->c->tls && (rc = ldap_start_tls_s(l->ld, NULL, NULL)) != LDAP_SUCCESS)
-		goto fail;
-	snprintf(what, sizeof(what), "LDAP bind to %s as %s", l->uri[i],
-	    l->bind_dn != NULL ? l->bind_dn : "anonymous");
-	if ((rc = lb_session_bind(l->ld, l->bind_dn, l->bind_secret)) ==
-	    LDAP_SUCCESS)
+	/* a referral on a write is another server's business: libldap would
+	 * chase it anonymously; the next server of the list is tried instead */
+	ldap_set_option(l->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	l->bound = NULL;
+	if (l->c->tls && (rc = ldap_start_tls_s(l->ld, NULL, NULL)) != LDAP_SUCCESS) {
+		snprintf(what, sizeof(what), "LDAP StartTLS with %s", l->uri[i]);
+		ldpw_error(l, what, rc);
+	} else if (ldpw_bind(l, &l->reader) == 0) {
 		return 0;
-fail:
-	ldpw_error(l, what, rc);
+	}
 	ldpw_disconnect(l);
 	return -1;
+}
+
+/* The same identity: no new bind needed. */
+static bool
+same_who(const struct ldpw_who *a, const struct ldpw_who *b)
+{
+	if (a == b)
+		return true;
+	if (a == NULL || (a->dn == NULL) != (b->dn == NULL) ||
+	    (a->secret == NULL) != (b->secret == NULL))
+		return false;
+	return (a->dn == NULL || strcmp(a->dn, b->dn) == 0) &&
+	    (a->secret == NULL || strcmp(a->secret, b->secret) == 0);
+}
+
+int
+ldpw_bind(struct ldpw *l, const struct ldpw_who *who)
+{
+	char what[1024];
+	int rc;
+
+	if (same_who(l->bound, who))
+		return 0;
+	l->bound = NULL;
+	if ((rc = lb_session_bind(l->ld, who->dn, who->secret)) != LDAP_SUCCESS) {
+		snprintf(what, sizeof(what), "LDAP bind to %s as %s",
+		    l->uri[l->cur], who->dn != NULL ? who->dn : "anonymous");
+		ldpw_error(l, what, rc);
+		return rc;
+	}
+	l->bound = who;
+	return 0;
 }
 
 int
@@ -154,7 +186,12 @@ ldpw_find(struct ldpw *l, const struct passwd_req *req, struct ldpw_entry *e)
 		if ((m = only_entry(l, res, rc, req->user)) != NULL) {
 			e->dn = ldap_get_dn(l->ld, m);
 			e->vals = ldap_get_values_len(l->ld, m, l->c->passattr);
-			v = e->dn != NULL ? 1 : -1;
+			v = 1;
+			if (e->dn == NULL) {
+				log_error("LDAP: the entry found has no DN");
+				ldpw_entry_free(e);
+				v = -1;
+			}
 		}
 	} else if (v == 0) {
 		char su[PASSWD_SHOW_SIZE];

@@ -20,9 +20,15 @@
  * same realm's value between our read and our modify. */
 #define LDPW_RETRIES 5
 
+struct ldpw_who {
+	const char *dn;		/* NULL: anonymous */
+	char *secret;
+};
+
 struct ldpw {
 	struct lb_conf *c;	/* the helper's options */
 	char *words;		/* HELPER-ARGS split: the words point here */
+	size_t words_len;
 	char **argv;
 	const char **realms;	/* --realm values of HELPER-ARGS */
 	size_t nrealms;
@@ -32,8 +38,12 @@ struct ldpw {
 	size_t nexact;
 	LDAP *ld;		/* open on uri[cur], bound */
 	unsigned cur;
-	const char *bind_dn;	/* who we bind as: --bind-dn, else -D */
-	char *bind_secret;	/* wiped and freed by ldpw_close */
+	/* Who finds the entry: the helper's -D/-W, so the tool sees what the
+	 * helper sees (the reader); who changes it: --bind-dn, else the
+	 * helper's DN too (the writer).  Secrets wiped by ldpw_close. */
+	struct ldpw_who reader, writer;
+	bool reader_unusable;	/* the helper's -W could not be read */
+	const struct ldpw_who *bound;	/* the identity ld is bound as */
 	struct obuf scratch;	/* base and filter being built */
 };
 
@@ -50,8 +60,12 @@ struct ldpw_entry {
  * secret.  0, or -1 after logging. */
 int ldpw_setup(struct ldpw *l, const struct passwd_req *req);
 
-/* Connect to server i and bind.  0, or -1 after logging. */
+/* Connect to server i and bind as the reader.  0, or -1 after logging. */
 int ldpw_connect(struct ldpw *l, unsigned i);
+
+/* Bind the connection as who (unless it is already).  0, or the LDAP
+ * result code after logging. */
+int ldpw_bind(struct ldpw *l, const struct ldpw_who *who);
 
 /* ldpw_connect to the first server that answers.  0, or -1. */
 int ldpw_connect_any(struct ldpw *l);

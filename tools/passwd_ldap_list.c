@@ -35,7 +35,9 @@ list_search(struct ldpw *l, int *scope_r)
 	append_str(b, c->basedn);
 	obuf_append(b, "", 1);
 	foff = b->len;
-	*scope_r = c->scope == LDAP_SCOPE_BASE ? LDAP_SCOPE_ONELEVEL : c->scope;
+	/* -u ATTR -s base reads ATTR=USER,BASEDN: the entries below BASEDN */
+	*scope_r = c->userattr != NULL && c->scope == LDAP_SCOPE_BASE ?
+	    LDAP_SCOPE_ONELEVEL : c->scope;
 	append_str(b, "(&");
 	if (c->filter == NULL) {
 		obuf_append(b, "(", 1);
@@ -43,8 +45,13 @@ list_search(struct ldpw *l, int *scope_r)
 		append_str(b, "=*)");
 	} else {
 		for (p = c->filter; *p != '\0'; p++) {
-			if (p[0] == '%' && p[1] == 's')
-				obuf_append(b, "*", 1), p++;
+			if (p[0] == '%' && p[1] == 's') {
+				/* one wildcard, never "**" (not a filter) */
+				if (b->len == 0 || b->p[b->len - 1] != '*')
+					obuf_append(b, "*", 1);
+				p++;
+			} else if (p[0] == '*' && b->len > 0 && b->p[b->len - 1] == '*')
+				;	/* "a*%s" or "%s*": one wildcard */
 			else if (p[0] == '%' && p[1] == '%')
 				obuf_append(b, "%", 1), p++;
 			else
