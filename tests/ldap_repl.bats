@@ -310,7 +310,9 @@ until_new() {
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	# the consumer, first in the list, refused the write: the tool said so
 	# and wrote to the provider
-	[[ "$output" == *"$CONSUMER_URI does not take writes"*"trying $PROVIDER_URI"* ]]
+	# (with a referral: the consumer has updateref, which the tool does
+	# not chase, since libldap would follow it without our bind)
+	[[ "$output" == *"$CONSUMER_URI does not take writes (Referral); trying $PROVIDER_URI"* ]]
 	# the provider has it at once, with rita's other realm untouched
 	[ "$(values rita "$PROVIDER_URI")" = "$(printf '%s\n' "$R1:$(md5hex "rita:$R1:$pw")" \
 		"$R2:$(md5hex "rita:$R2:rita two")" | sort)" ]

@@ -63,7 +63,8 @@ repl_setup() {
 	CONSUMER_URI="ldap://127.0.0.1:$CONSUMER_PORT"
 	secret=$(cat "$SLAPD_SECRET_FILE")
 	# the provider's configuration without syncprov, its own files, and a
-	# syncrepl clause in the database section (after "directory"); the
+	# syncrepl clause in the database section (after "directory"), writes
+	# referred to the provider (updateref), as a replica is set up; the
 	# file holds the root DN's password: only we may read it
 	( umask 077
 	  sed -e "s|^pidfile .*|pidfile $CONSUMER_DIR/slapd.pid|" \
@@ -73,7 +74,8 @@ repl_setup() {
 syncrepl rid=001 provider=$PROVIDER_URI type=refreshAndPersist retry=\"1 +\"\\
   searchbase=\"$SLAPD_BASE\" scope=sub bindmethod=simple\\
   binddn=\"$SLAPD_ROOTDN\" credentials=$secret\\
-  network-timeout=2 timeout=2|" \
+  network-timeout=2 timeout=2\\
+updateref $PROVIDER_URI|" \
 		"$PROVIDER_DIR/slapd.conf" >"$CONSUMER_DIR/slapd.conf" )
 	grep -q '^syncrepl ' "$CONSUMER_DIR/slapd.conf" || {
 		echo "repl_setup: no directory line to add syncrepl after" >&2; return 1; }
