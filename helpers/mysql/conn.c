@@ -58,7 +58,9 @@ my_where(const struct my_ctx *x, const struct my_conn *k, char *buf,
 	const struct my_conf *c = x->c;
 	const struct my_host *h = &c->hosts[k->host];
 
-	if (c->nhosts == 0)
+	if (c->nhosts == 0 && k->m != NULL && k->state >= MC_IDLE)
+		snprintf(buf, len, "%s", mysql_get_host_info(k->m));
+	else if (c->nhosts == 0)
 		snprintf(buf, len, "%s", c->socket != NULL ? c->socket :
 		    "the option file's server");
 	else if (h->port != 0 || c->port != 0)
@@ -170,6 +172,7 @@ connected(struct my_ctx *x, struct my_conn *k)
 {
 	char where[sizeof(x->where)];
 
+	k->state = MC_IDLE;
 	my_where(x, k, where, sizeof(where));
 	if (x->where[0] != '\0' && strcmp(x->where, where) != 0)
 		log_info("MariaDB now using %s instead of %s", where, x->where);
@@ -225,6 +228,13 @@ handshake_done(struct my_ctx *x, struct my_conn *k, MYSQL *ret, bool preset)
 	} else if (ret == NULL) {
 		snprintf(k->err, sizeof(k->err), "%s: %s",
 		    my_where(x, k, w, sizeof(w)), mysql_error(k->m));
+	} else if (x->c->ssl >= MY_SSL_REQUIRED &&
+	    mysql_get_ssl_cipher(k->m) == NULL) {
+		/* the library lets a server without TLS through (the login
+		 * itself was a challenge-response, not the password) */
+		snprintf(k->err, sizeof(k->err), "%s: the server did not use TLS (--ssl-mode %s)",
+		    my_where(x, k, w, sizeof(w)), x->c->ssl == MY_SSL_REQUIRED ?
+		    "REQUIRED" : "VERIFY_IDENTITY");
 	} else {
 		why[0] = '\0';
 		rc = my_setup(x, k, why, sizeof(why));
@@ -232,9 +242,14 @@ handshake_done(struct my_ctx *x, struct my_conn *k, MYSQL *ret, bool preset)
 			connected(x, k);
 			return;
 		}
-		snprintf(k->err, sizeof(k->err), "%s: %s",
-		    my_where(x, k, w, sizeof(w)), why[0] != '\0' ? why :
-		    "no answer to the session setup");
+		/* a refusal is about the query or the schema, whichever
+		 * host it came from: the start-up error says it alone */
+		if (rc == MY_SETUP_REFUSED)
+			snprintf(k->err, sizeof(k->err), "%s", why);
+		else
+			snprintf(k->err, sizeof(k->err), "%s: %s",
+			    my_where(x, k, w, sizeof(w)), why[0] != '\0' ? why :
+			    "no answer to the session setup");
 	}
 	if (rc == MY_SETUP_LOST && k->host + 1 < x->c->nhosts) {
 		log_debug("MariaDB %s; trying the next host", k->err);

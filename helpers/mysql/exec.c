@@ -217,7 +217,7 @@ advance(struct my_ctx *x, struct my_conn *k, int ret, backend_done_fn *done,
 {
 	struct my_lookup *s = &x->s[k->slot];
 	MYSQL_STMT *st = k->step <= MS_LOOK_STORE ? k->look : k->groups;
-	struct backend_answer a = { .ha1 = "", .notes = &x->notes, .err = NULL };
+	struct backend_answer a = { .ha1 = "", .notes = &k->notes, .err = NULL };
 	enum backend_result v = BACKEND_FAIL;
 	char why[512];
 
@@ -242,7 +242,7 @@ advance(struct my_ctx *x, struct my_conn *k, int ret, backend_done_fn *done,
 		k->step = MS_GROUPS_STORE;
 		return mysql_stmt_store_result_start(&k->ret, st);
 	case MS_LOOK_STORE:
-		notes_reset(&x->notes);
+		notes_reset(&k->notes);
 		v = judge_lookup(x, k, s, &a);
 		if (v == BACKEND_FOUND && x->groups.sql != NULL) {
 			memcpy(s->ha1, a.ha1, sizeof(s->ha1));

@@ -32,13 +32,14 @@ my_fini(void **ctx)
 
 	if (x == NULL)
 		return;
-	for (i = 0; x->cn != NULL && i < x->ns; i++)
+	for (i = 0; x->cn != NULL && i < x->ns; i++) {
 		my_conn_close(x, &x->cn[i]);
+		notes_free(&x->cn[i].notes);
+	}
 	my_table_free(x);
 	free(x->cn);
 	if (x->epfd >= 0)
 		close(x->epfd);
-	notes_free(&x->notes);
 	sql_stmt_free(&x->look);
 	sql_stmt_free(&x->groups);
 	free(x);

@@ -140,6 +140,7 @@ struct my_conn {
 	int reg_fd;		/* the socket as registered in epoll, or -1 */
 	long long host_deadline_ms;	/* CONNECTING: this host has failed then */
 	char err[512];		/* why its last attempt failed */
+	struct notes notes;	/* the annotations of its lookup's reply */
 	MYSQL_BIND par[SQL_MAX_PARAMS];	/* the bound parameters */
 	unsigned long par_len[SQL_MAX_PARAMS];
 };
@@ -158,7 +159,6 @@ struct my_ctx {
 	struct my_conn *cn;	/* the connections (-j of them) */
 	unsigned ns;
 	int epfd;		/* the loop polls this */
-	struct notes notes;	/* the annotations of the reply being made */
 	struct sql_judge judge;
 	int backoff_ms;		/* 0: the last connection was fine */
 	long long retry_at_ms;	/* no attempt before this */

@@ -168,8 +168,10 @@ prepare(struct my_ctx *x, MYSQL *m, const struct sql_stmt *sq,
 	if (my_prepare(*st_r, sq->sql, dl, &lost) < 0) {
 		if (lost)
 			return MY_SETUP_LOST;
-		snprintf(err, errlen, "%s: %s", sql_kind_bad(sq->kind),
-		    mysql_stmt_error(*st_r));
+		/* MariaDB checks a function's writes when it prepares */
+		snprintf(err, errlen, "%s: %s%s", sql_kind_bad(sq->kind),
+		    mysql_stmt_errno(*st_r) == ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION ?
+		    "it must only read, but " : "", mysql_stmt_error(*st_r));
 		return MY_SETUP_REFUSED;
 	}
 	if (check_columns(sq, *st_r, err, errlen) < 0)
