@@ -14,10 +14,8 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "backoff.h"
@@ -101,14 +99,6 @@ handle(const struct my_conf *c)
 	return m;
 }
 
-static void
-unregister(struct my_ctx *x, struct my_conn *k)
-{
-	if (k->reg_fd >= 0)
-		(void)epoll_ctl(x->epfd, EPOLL_CTL_DEL, k->reg_fd, NULL);
-	k->reg_fd = -1;
-}
-
 /* Drop k's connection, if any: a pending call is ended first (the
  * socket shut down under it), so the library is never left inside one. */
 void
@@ -117,7 +107,7 @@ my_conn_close(struct my_ctx *x, struct my_conn *k)
 	MYSQL *ret;
 	int n = 0;
 
-	unregister(x, k);
+	my_unregister(x, k);
 	if (k->m != NULL && k->wait != 0) {
 		(void)shutdown(mysql_get_socket(k->m), SHUT_RDWR);
 		while (k->wait != 0 && n++ < 16) {
@@ -367,51 +357,4 @@ my_conn_first(struct my_ctx *x, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-/* The events connection k's state waits for (EPOLL*), 0 for none. */
-static unsigned
-wanted(const struct my_conn *k)
-{
-	if (k->m == NULL || k->state == MC_DOWN)
-		return 0;
-	if (k->state == MC_IDLE)
-		return EPOLLIN;
-	return (k->wait & MYSQL_WAIT_READ ? EPOLLIN : 0) |
-	    (k->wait & MYSQL_WAIT_WRITE ? EPOLLOUT : 0) |
-	    (k->wait & MYSQL_WAIT_EXCEPT ? EPOLLPRI : 0);
-}
-
-/* What the loop is to wait for: each connection's socket, for what its
- * pending call waits for; an idle one for input (the server closing it,
- * or killing the session).  Stale registrations go first: a socket the
- * library closed on its own leaves epoll without a word, and its number
- * may be another connection's now. */
-void
-my_arm(struct my_ctx *x)
-{
-	unsigned i;
-
-	for (i = 0; i < x->ns; i++) {
-		struct my_conn *k = &x->cn[i];
-		int fd = k->m != NULL ? (int)mysql_get_socket(k->m) : -1;
-
-		if (k->reg_fd >= 0 && (fd != k->reg_fd || wanted(k) == 0))
-			unregister(x, k);
-	}
-	for (i = 0; i < x->ns; i++) {
-		struct my_conn *k = &x->cn[i];
-		struct epoll_event ev = { .events = wanted(k), .data.u32 = i };
-		int fd = k->m != NULL ? (int)mysql_get_socket(k->m) : -1;
-
-		if (fd < 0 || ev.events == 0)
-			continue;
-		if (epoll_ctl(x->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 &&
-		    (errno != ENOENT ||
-		    epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)) {
-			log_error("epoll_ctl: %s", strerror(errno));
-			continue;
-		}
-		k->reg_fd = fd;
-	}
 }

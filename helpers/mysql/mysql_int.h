@@ -5,6 +5,7 @@
  *               connection's (--host ... --defaults-file, --ssl-mode)
  *   conn.c      the -j connections: connecting down the host list
  *               without blocking, losing one, the back-off
+ *   events.c    the one epoll descriptor the loop polls for them all
  *   setup.c     each new connection: the session, the statements, checks
  *   wait.c      bounded waits for the synchronous steps of setup.c
  *   exec.c      a lookup on a connection: its statements, step by step
@@ -213,9 +214,12 @@ bool my_conn_any(const struct my_ctx *x, enum my_conn_state st);
 bool my_can_open(const struct my_ctx *x);
 void my_conn_close(struct my_ctx *x, struct my_conn *k);
 void my_conn_lost(struct my_ctx *x, struct my_conn *k, const char *why);
-void my_arm(struct my_ctx *x);
 const char *my_where(const struct my_ctx *x, const struct my_conn *k,
     char *buf, size_t len);
+
+/* events.c */
+void my_arm(struct my_ctx *x);
+void my_unregister(struct my_ctx *x, struct my_conn *k);
 
 /* exec.c */
 void my_run(struct my_ctx *x, struct my_conn *k, struct my_lookup *s,
