@@ -140,7 +140,7 @@ struct my_conn {
 	int slot;		/* BUSY: the lookup, an index of ctx->s */
 	int reg_fd;		/* the socket as registered in epoll, or -1 */
 	long long host_deadline_ms;	/* CONNECTING: this host has failed then */
-	char err[512];		/* why its last attempt failed */
+	char err[1024];		/* why its last attempt failed */
 	struct notes notes;	/* the annotations of its lookup's reply */
 	MYSQL_BIND par[SQL_MAX_PARAMS];	/* the bound parameters */
 	unsigned long par_len[SQL_MAX_PARAMS];
@@ -165,7 +165,7 @@ struct my_ctx {
 	long long retry_at_ms;	/* no attempt before this */
 	bool outage_logged;	/* an attempt failed since the last success */
 	char where[256];	/* host:port of the last connection made */
-	char last_fail[512];	/* the failure logged last in this outage */
+	char last_fail[1024];	/* the failure logged last in this outage */
 	const char *down_why;	/* the BH message while none can be had */
 	enum my_setup last_rc;	/* how the last failed attempt failed */
 	bool starting;		/* in init: a refusal is the start-up error */
