@@ -21,6 +21,7 @@
 #include "backoff.h"
 #include "log.h"
 #include "mysql_int.h"
+#include "secret.h"
 
 static const char *const down_msg[] = {
 	[MY_SETUP_LOST] = "MariaDB server unreachable",
@@ -99,6 +100,13 @@ handle(const struct my_conf *c)
 	return m;
 }
 
+static void
+wipe_str(char *p)
+{
+	if (p != NULL)
+		secret_wipe(p, strlen(p));
+}
+
 /* Drop k's connection, if any: a pending call is ended first (the
  * socket shut down under it), so the library is never left inside one. */
 void
@@ -128,8 +136,12 @@ my_conn_close(struct my_ctx *x, struct my_conn *k)
 		mysql_stmt_close(k->look);
 	if (k->groups != NULL)
 		mysql_stmt_close(k->groups);
-	if (k->m != NULL)
+	if (k->m != NULL) {
+		/* the library frees its copies of the password unwiped */
+		wipe_str(k->m->passwd);
+		wipe_str(k->m->options.password);
 		mysql_close(k->m);
+	}
 	k->look = k->groups = NULL;
 	k->m = NULL;
 	k->wait = 0;

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,14 +111,26 @@ my_start(void *ctx, const struct backend_query *q, unsigned token,
 	return BACKEND_PENDING;
 }
 
+/* An idle connection to run a lookup on.  Each is looked at first: one
+ * the server closed while the loop was not polling it (nothing was in
+ * flight: a restart, a fail-over) is readable, and is dropped here, so
+ * that the lookup does not spend one of its two tries on it. */
 static struct my_conn *
 idle_conn(struct my_ctx *x)
 {
 	unsigned i;
 
-	for (i = 0; i < x->ns; i++)
-		if (x->cn[i].state == MC_IDLE)
-			return &x->cn[i];
+	for (i = 0; i < x->ns; i++) {
+		struct my_conn *k = &x->cn[i];
+		struct pollfd p = { .events = POLLIN };
+
+		if (k->state != MC_IDLE)
+			continue;
+		p.fd = (int)mysql_get_socket(k->m);
+		if (p.fd >= 0 && poll(&p, 1, 0) == 0)
+			return k;
+		my_conn_lost(x, k, "closed by the server");
+	}
 	return NULL;
 }
 
