@@ -42,7 +42,8 @@ column(MYSQL_STMT *st, unsigned i, unsigned long len, my_bool isnull,
 
 	v->null = isnull != 0;
 	v->n = 0;
-	v->p = xmalloc(len + 1);
+	/* a NULL's length is not set by the library: never sized by it */
+	v->p = xmalloc(v->null ? 1 : len + 1);
 	if (v->null)
 		return 0;
 	b.buffer = (void *)v->p;
@@ -76,6 +77,8 @@ next_row(MYSQL_STMT *st, MYSQL_BIND *b, unsigned long *len, my_bool *nul,
 
 	for (i = 0; i < n; i++) {
 		memset(&b[i], 0, sizeof(b[i]));
+		len[i] = 0;
+		nul[i] = 0;
 		b[i].buffer_type = MYSQL_TYPE_STRING;
 		b[i].length = &len[i];
 		b[i].is_null = &nul[i];
