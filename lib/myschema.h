@@ -1,5 +1,6 @@
-/* myschema.h - the default MariaDB/MySQL schema read by
- * digest_mysql_auth (and created, in time, by digest_passwd --mysql).
+/* myschema.h - the default MariaDB/MySQL schema shared by
+ * digest_mysql_auth (reads it) and digest_passwd --mysql (creates and
+ * writes it).
  *
  * The same logical schema as the SQLite and PostgreSQL stores
  * (sqlschema.h, pgschema.h): one row per (user, realm) with the HA1 (32

@@ -1,6 +1,7 @@
 /* digest_passwd.c - maintain digest users in an htdigest file or an
  * SQLite store (digest_passwd(1)): the command line, then a hand-off to
- * passwd_file.c, passwd_sqlite.c or passwd_pgsql.c (--pgsql CONNINFO).
+ * passwd_file.c, passwd_sqlite.c, passwd_pgsql.c (--pgsql CONNINFO) or
+ * passwd_mysql.c (--mysql FILE).
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "passwd_file.h"
+#include "passwd_mysql.h"
 #include "passwd_pgsql.h"
 #include "passwd_sqlite.h"
 #include "secret.h"
@@ -24,7 +26,7 @@
 enum {
 	OPT_HELP = 0x100, OPT_VERSION, OPT_SQLITE, OPT_INIT, OPT_DISABLE,
 	OPT_ENABLE, OPT_IMPORT, OPT_ALLOW_EMPTY, OPT_GROUP_ADD, OPT_GROUP_DEL,
-	OPT_PGSQL,
+	OPT_PGSQL, OPT_MYSQL,
 };
 
 static const struct option longopts[] = {
@@ -38,6 +40,7 @@ static const struct option longopts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "sqlite", required_argument, NULL, OPT_SQLITE },
 	{ "pgsql", required_argument, NULL, OPT_PGSQL },
+	{ "mysql", required_argument, NULL, OPT_MYSQL },
 	{ "init", no_argument, NULL, OPT_INIT },
 	{ "disable", no_argument, NULL, OPT_DISABLE },
 	{ "enable", no_argument, NULL, OPT_ENABLE },
@@ -76,6 +79,7 @@ usage(void)
 	    "       %1$s --sqlite DB -l [REALM]\n"
 	    "       %1$s --sqlite DB --import FILE\n"
 	    "       %1$s --pgsql CONNINFO ... (the same verbs as --sqlite DB)\n"
+	    "       %1$s --mysql FILE ... (the same verbs as --sqlite DB)\n"
 	    "Adds, changes, deletes, verifies and lists digest authentication users\n"
 	    "in an htdigest password file (user:realm:HA1 lines, as Apache's htdigest\n"
 	    "writes them) or in the SQLite store of digest_sqlite_auth.\n"
@@ -92,6 +96,9 @@ usage(void)
 	    "      --pgsql CONNINFO  work on the PostgreSQL store of digest_pgsql_auth;\n"
 	    "                   CONNINFO is a libpq connection string with no password\n"
 	    "                   in it (that comes from PGPASSFILE or ~/.pgpass)\n"
+	    "      --mysql FILE  work on the MariaDB/MySQL store of digest_mysql_auth;\n"
+	    "                   FILE is an option file whose [client] group names the\n"
+	    "                   server, account, password and database\n"
 	    "      --init       create the store's schema, or bring an older one up to\n"
 	    "                   date (idempotent)\n"
 	    "      --disable    keep the user but refuse its logins (SQLite)\n"
@@ -129,13 +136,13 @@ static int
 take_args(struct passwd_req *req, int n, char **a)
 {
 	const char *want;
-	bool ok;
+	bool ok, store = req->sqlite || req->pgsql || req->mysql;
 
-	if (!req->sqlite && !req->pgsql && req->verb >= PASSWD_INIT) {
-		log_error("%s needs --sqlite DB or --pgsql CONNINFO", verb_opt[req->verb]);
+	if (!store && req->verb >= PASSWD_INIT) {
+		log_error("%s needs --sqlite DB, --pgsql CONNINFO or --mysql FILE", verb_opt[req->verb]);
 		return -1;
 	}
-	if (!req->sqlite && !req->pgsql && n > 0) {
+	if (!store && n > 0) {
 		req->path = a[0];
 		a++;
 		n--;
@@ -148,7 +155,7 @@ take_args(struct passwd_req *req, int n, char **a)
 		break;
 	case PASSWD_LIST:
 		ok = req->path != NULL && n <= 1;
-		want = req->sqlite || req->pgsql ? "at most a REALM" : "FILE [REALM]";
+		want = store ? "at most a REALM" : "FILE [REALM]";
 		break;
 	case PASSWD_GROUP_ADD:
 	case PASSWD_GROUP_DEL:
@@ -157,7 +164,7 @@ take_args(struct passwd_req *req, int n, char **a)
 		break;
 	default:
 		ok = req->path != NULL && n == 2;
-		want = req->sqlite || req->pgsql ? "REALM USER" : "FILE REALM USER";
+		want = store ? "REALM USER" : "FILE REALM USER";
 		break;
 	}
 	if (!ok) {
@@ -266,7 +273,23 @@ take_option(struct passwd_req *req, int opt, char **argv)
 	case 'd': log_set_debug(true); return 0;
 	case 'i': req->from_stdin = true; return 0;
 	case OPT_ALLOW_EMPTY: req->allow_empty = true; return 0;
+	case OPT_MYSQL:
+		if (!passwd_mysql_available()) {
+			log_error("MariaDB support not compiled in");
+			return 2;
+		}
+		if (req->sqlite || req->pgsql) {
+			log_error("--mysql cannot be combined with --sqlite or --pgsql");
+			return 2;
+		}
+		req->mysql = true;
+		req->path = optarg;
+		return 0;
 	case OPT_PGSQL:
+		if (req->mysql) {
+			log_error("--mysql cannot be combined with --sqlite or --pgsql");
+			return 2;
+		}
 		if (!passwd_pgsql_available()) {
 			log_error("PostgreSQL support not compiled in");
 			return 2;
@@ -279,6 +302,10 @@ take_option(struct passwd_req *req, int opt, char **argv)
 		req->path = optarg;
 		return 0;
 	case OPT_SQLITE:
+		if (req->mysql) {
+			log_error("--mysql cannot be combined with --sqlite or --pgsql");
+			return 2;
+		}
 		if (req->pgsql) {
 			log_error("--sqlite and --pgsql cannot be combined");
 			return 2;
@@ -347,8 +374,9 @@ main(int argc, char **argv)
 		return rc;
 	if (digest_check(digest_alg_md5(), &why) < 0)
 		log_fatal("MD5 is not available from OpenSSL (%s)", why);
-	rc = req.pgsql ? passwd_pgsql_run(&req) : req.sqlite ?
-	    passwd_sqlite_run(&req) : passwd_file_run(&req);
+	rc = req.mysql ? passwd_mysql_run(&req) : req.pgsql ?
+	    passwd_pgsql_run(&req) : req.sqlite ? passwd_sqlite_run(&req) :
+	    passwd_file_run(&req);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		log_error("cannot write to standard output: %s", strerror(errno));
 		rc = PASSWD_EXIT_FAIL;

@@ -54,6 +54,7 @@ struct passwd_req {
 	const char *group;	/* --group-add, --group-del */
 	bool sqlite;		/* path is an SQLite database */
 	bool pgsql;		/* path is a PostgreSQL conninfo (--pgsql) */
+	bool mysql;		/* path is a MariaDB option file (--mysql) */
 	bool create;		/* -c */
 	bool from_stdin;	/* -i */
 	bool allow_empty;	/* --allow-empty */

@@ -106,7 +106,7 @@ schema(struct my_ctx *x, MYSQL *m, char *err, size_t errlen)
 		if (lost)
 			rc = MY_SETUP_LOST;
 		else if (mysql_stmt_errno(st) == ER_NO_SUCH_TABLE)
-			snprintf(err, errlen, "no digest-helpers schema in the database; create it (digest_mysql_auth(8), SCHEMA) or give a query with -q");
+			snprintf(err, errlen, "no digest-helpers schema in the database; create it with 'digest_passwd --mysql FILE --init' or give a query with -q");
 		else
 			snprintf(err, errlen, "cannot read the schema version: %s",
 			    mysql_stmt_error(st));
@@ -116,7 +116,7 @@ schema(struct my_ctx *x, MYSQL *m, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the schema version: %s",
 		    mysql_stmt_error(st));
 	} else if (mysql_stmt_fetch(st) != 0 || isnull) {
-		snprintf(err, errlen, "the digest_schema_version table is empty; create the schema again (digest_mysql_auth(8), SCHEMA)");
+		snprintf(err, errlen, "the digest_schema_version table is empty; run 'digest_passwd --mysql FILE --init'");
 	} else if (v > MYSCHEMA_VERSION) {
 		snprintf(err, errlen, "schema version %lld is newer than this helper knows (%d); upgrade digest-helpers",
 		    v, MYSCHEMA_VERSION);
