@@ -134,6 +134,9 @@ parse_options(const struct backend_ops *ops, void *conf, int argc,
 		} else if (opt == ':' || opt == '?') {
 			option_error(opt, argv);
 		} else if (ops->option(conf, opt, optarg, &why) < 0) {
+			/* a long option without a letter names itself in why */
+			if (opt >= 0x100)
+				log_fatal("%s", why);
 			log_fatal("option -%c: %s", opt, why);
 		}
 	}

@@ -31,6 +31,11 @@ check() {	# check MANPAGE COMMAND...
 	check digest_pgsql_auth.8 "$top_builddir/digest_pgsql_auth" --help
 }
 
+@test "digest_mysql_auth(8) and --help agree" {
+	[ -x "$top_builddir/digest_mysql_auth" ] || require_cmd "$top_builddir/digest_mysql_auth"
+	check digest_mysql_auth.8 "$top_builddir/digest_mysql_auth" --help
+}
+
 @test "digest_passwd(1) and --help agree" {
 	check digest_passwd.1 "$top_builddir/digest_passwd" --help
 }

@@ -52,8 +52,8 @@ run_check() {	# run_check NAME CONFIGURE-ARGS...
 }
 
 status=0
-run_check plain --enable-werror --with-sqlite --with-ldap --with-pgsql || status=1
-run_check sanitize --enable-werror --with-sqlite --with-ldap --with-pgsql \
+run_check plain --enable-werror --with-sqlite --with-ldap --with-pgsql --with-mysql || status=1
+run_check sanitize --enable-werror --with-sqlite --with-ldap --with-pgsql --with-mysql \
 	CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	LDFLAGS='-fsanitize=address,undefined' || status=1
 

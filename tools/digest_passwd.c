@@ -1,7 +1,7 @@
-/* digest_passwd.c - maintain digest users in an htdigest file, an SQLite
- * or PostgreSQL store, or the directory of digest_ldap_auth
+/* digest_passwd.c - maintain digest users in an htdigest file, an SQLite,
+ * PostgreSQL or MariaDB/MySQL store, or the directory of digest_ldap_auth
  * (digest_passwd(1)): the command line, then a hand-off to passwd_file.c,
- * passwd_sqlite.c, passwd_pgsql.c or passwd_ldap.c.
+ * passwd_sqlite.c, passwd_pgsql.c, passwd_mysql.c or passwd_ldap.c.
  */
 #include "config.h"
 
@@ -19,6 +19,7 @@
 #include "passwd.h"
 #include "passwd_file.h"
 #include "passwd_ldap.h"
+#include "passwd_mysql.h"
 #include "passwd_pgsql.h"
 #include "passwd_sqlite.h"
 #include "secret.h"
@@ -27,6 +28,7 @@ enum {
 	OPT_HELP = 0x100, OPT_VERSION, OPT_SQLITE, OPT_INIT, OPT_DISABLE,
 	OPT_ENABLE, OPT_IMPORT, OPT_ALLOW_EMPTY, OPT_GROUP_ADD, OPT_GROUP_DEL,
 	OPT_PGSQL, OPT_LDAP, OPT_BIND_DN, OPT_BIND_SECRET_FILE, OPT_PLAINTEXT,
+	OPT_MYSQL,
 };
 
 static const struct option longopts[] = {
@@ -40,6 +42,7 @@ static const struct option longopts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "sqlite", required_argument, NULL, OPT_SQLITE },
 	{ "pgsql", required_argument, NULL, OPT_PGSQL },
+	{ "mysql", required_argument, NULL, OPT_MYSQL },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "bind-dn", required_argument, NULL, OPT_BIND_DN },
 	{ "bind-secret-file", required_argument, NULL, OPT_BIND_SECRET_FILE },
@@ -82,6 +85,7 @@ usage(void)
 	    "       %1$s --sqlite DB -l [REALM]\n"
 	    "       %1$s --sqlite DB --import FILE\n"
 	    "       %1$s --pgsql CONNINFO ... (the same verbs as --sqlite DB)\n"
+	    "       %1$s --mysql FILE ... (the same verbs as --sqlite DB)\n"
 	    "       %1$s --ldap 'HELPER-ARGS' [--bind-dn DN [--bind-secret-file F]]\n"
 	    "            [-i] [--plaintext] | -D | -v [-i] REALM USER | -l [REALM]\n"
 	    "Adds, changes, deletes, verifies and lists digest authentication users\n"
@@ -101,6 +105,9 @@ usage(void)
 	    "      --pgsql CONNINFO  work on the PostgreSQL store of digest_pgsql_auth;\n"
 	    "                   CONNINFO is a libpq connection string with no password\n"
 	    "                   in it (that comes from PGPASSFILE or ~/.pgpass)\n"
+	    "      --mysql FILE  work on the MariaDB/MySQL store of digest_mysql_auth;\n"
+	    "                   FILE is an option file whose [client] group names the\n"
+	    "                   server, account, password and database\n"
 	    "      --ldap 'HELPER-ARGS'  work on the LDAP directory of digest_ldap_auth;\n"
 	    "                   HELPER-ARGS are its arguments as in squid.conf\n"
 	    "      --bind-dn DN  write as DN (default: the helper's -D)\n"
@@ -143,13 +150,12 @@ static int
 take_args(struct passwd_req *req, int n, char **a)
 {
 	const char *want;
-	bool ok;
-
-	bool store = req->sqlite || req->pgsql || req->ldap;
+	bool ok, store = req->sqlite || req->pgsql || req->mysql || req->ldap;
 
 	if (req->verb >= PASSWD_INIT && (!store || req->ldap)) {
 		log_error(req->ldap ? "%s is not available with --ldap" :
-		    "%s needs --sqlite DB or --pgsql CONNINFO", verb_opt[req->verb]);
+		    "%s needs --sqlite DB, --pgsql CONNINFO or --mysql FILE",
+		    verb_opt[req->verb]);
 		return -1;
 	}
 	if (!store && n > 0) {
@@ -290,18 +296,23 @@ option_error(int opt, char **argv)
 		    "unknown option %s (see --help)", argv[optind - 1]);
 }
 
-/* --sqlite DB, --pgsql CONNINFO or --ldap ARGS: 0, or 2 after logging. */
+/* --sqlite DB, --pgsql CONNINFO, --ldap ARGS or --mysql FILE: 0, or 2
+ * after logging. */
 static int
 set_store(struct passwd_req *req, int opt)
 {
-	static const char *const name[] = { "--sqlite", "--pgsql", "--ldap" };
-	static const char *const what[] = { "SQLite", "PostgreSQL", "LDAP" };
-	int k = opt == OPT_SQLITE ? 0 : opt == OPT_PGSQL ? 1 : 2;
+	static const char *const name[] = { "--sqlite", "--pgsql", "--ldap",
+	    "--mysql" };
+	static const char *const what[] = { "SQLite", "PostgreSQL", "LDAP",
+	    "MariaDB" };
+	int k = opt == OPT_SQLITE ? 0 : opt == OPT_PGSQL ? 1 : opt == OPT_LDAP ?
+	    2 : 3;
 	bool avail = k == 0 ? passwd_sqlite_available() : k == 1 ?
-	    passwd_pgsql_available() : passwd_ldap_available();
+	    passwd_pgsql_available() : k == 2 ? passwd_ldap_available() :
+	    passwd_mysql_available();
 
-	if (req->sqlite || req->pgsql || req->ldap) {
-		int had = req->sqlite ? 0 : req->pgsql ? 1 : 2;
+	if (req->sqlite || req->pgsql || req->ldap || req->mysql) {
+		int had = req->sqlite ? 0 : req->pgsql ? 1 : req->ldap ? 2 : 3;
 
 		log_error("%s and %s cannot be combined", name[had < k ? had : k],
 		    name[had < k ? k : had]);
@@ -314,6 +325,7 @@ set_store(struct passwd_req *req, int opt)
 	req->sqlite = k == 0;
 	req->pgsql = k == 1;
 	req->ldap = k == 2;
+	req->mysql = k == 3;
 	req->path = optarg;
 	return 0;
 }
@@ -331,6 +343,7 @@ take_option(struct passwd_req *req, int opt, char **argv)
 	case OPT_PGSQL:
 	case OPT_SQLITE:
 	case OPT_LDAP:
+	case OPT_MYSQL:
 		return set_store(req, opt);
 	case OPT_BIND_DN: req->bind_dn = optarg; return 0;
 	case OPT_BIND_SECRET_FILE: req->bind_secret_file = optarg; return 0;
@@ -392,7 +405,8 @@ main(int argc, char **argv)
 		return rc;
 	if (digest_check(digest_alg_md5(), &why) < 0)
 		log_fatal("MD5 is not available from OpenSSL (%s)", why);
-	rc = req.ldap ? passwd_ldap_run(&req) : req.pgsql ?
+	rc = req.mysql ? passwd_mysql_run(&req) : req.ldap ?
+	    passwd_ldap_run(&req) : req.pgsql ?
 	    passwd_pgsql_run(&req) : req.sqlite ? passwd_sqlite_run(&req) :
 	    passwd_file_run(&req);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

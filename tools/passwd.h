@@ -54,6 +54,7 @@ struct passwd_req {
 	const char *group;	/* --group-add, --group-del */
 	bool sqlite;		/* path is an SQLite database */
 	bool pgsql;		/* path is a PostgreSQL conninfo (--pgsql) */
+	bool mysql;		/* path is a MariaDB option file (--mysql) */
 	bool ldap;		/* path is digest_ldap_auth's arguments (--ldap) */
 	const char *bind_dn;	/* --bind-dn: the DN that writes (LDAP) */
 	const char *bind_secret_file;	/* --bind-secret-file (LDAP) */

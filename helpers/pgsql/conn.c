@@ -132,7 +132,7 @@ attempt(struct pb_ctx *x, char *err, size_t errlen)
 		pb_one_line(PQerrorMessage(pc), err, errlen);
 	else if (rc == PB_SETUP_LOST)
 		snprintf(err, errlen, "%s:%s did not answer the session setup within %lld ms",
-		    PQhost(pc), PQport(pc), pb_wait_ms(x->c));
+		    PQhost(pc), PQport(pc), sql_wait_ms(x->c));
 	if (rc != PB_SETUP_OK) {
 		PQfinish(pc);
 		return rc;

@@ -104,8 +104,8 @@ pb_start(void *ctx, const struct backend_query *q, unsigned token,
 	struct pb_lookup *s = NULL;
 	unsigned i;
 
-	if (x->conn.utf8 && (!pb_utf8_ok(q->user, q->user_len) ||
-	    !pb_utf8_ok(q->realm, q->realm_len))) {
+	if (x->conn.utf8 && (!sql_utf8_ok(q->user, q->user_len) ||
+	    !sql_utf8_ok(q->realm, q->realm_len))) {
 		/* the server would refuse the parameter: no row holds it */
 		log_debug("user name or realm is not valid UTF-8 (the client encoding)");
 		return BACKEND_NOT_FOUND;
@@ -182,7 +182,7 @@ expire(struct pb_ctx *x, backend_done_fn *done, void *loop)
 	if (!hung)
 		return;
 	snprintf(why, sizeof(why), "no answer for %lld ms (-t %d s and %d ms); the server hangs",
-	    pb_wait_ms(x->c), x->c->timeout_s, PB_GRACE_MS);
+	    sql_wait_ms(x->c), x->c->timeout_s, SQL_GRACE_MS);
 	pb_conn_lost(x, why);
 }
 

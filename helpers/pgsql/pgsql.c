@@ -4,7 +4,8 @@
  * One connection, opened at start and kept, in a read-only session.  The
  * lookup (the default schema's, lib/pgschema.h, or -q) and the group
  * query (the default's, or -g) are prepared on it once; each lookup binds
- * the user and the realm.  Lookups run asynchronously in libpq's pipeline
+ * the user and the realm (what the SQL stores share is in helpers/sql/).
+ * Lookups run asynchronously in libpq's pipeline
  * mode, up to -j at once, and each reply goes out as its lookup
  * completes.  The other files of this folder are listed in pgsql_int.h;
  * this one starts and stops the store and answers the loop's questions.
@@ -18,47 +19,6 @@
 #include "pgsql_int.h"
 #include "secret.h"
 
-/* The statements' names on the server. */
-#define PB_LOOKUP_NAME "dh_lookup"
-#define PB_GROUPS_NAME "dh_groups"
-
-/* A statement from the admin's SQL (what names it in messages), or the
- * default schema's. */
-static int
-make_stmt(struct pb_stmt *st, const char *name, const char *what,
-    const char *sql, enum pb_kind kind, char *err, size_t errlen)
-{
-	st->name = name;
-	st->kind = kind;
-	if (kind == PB_LOOKUP_CUSTOM || kind == PB_GROUPS_CUSTOM)
-		return pb_translate(what, sql, &st->sql, &st->nparams, err,
-		    errlen);
-	st->sql = xstrdup(sql);
-	st->nparams = 2;
-	return 0;
-}
-
-/* The lookup, and the groups: -g, or the default schema's unless -q
- * replaces that schema (then -q alone means no groups). */
-static int
-make_statements(struct pb_ctx *x, char *err, size_t errlen)
-{
-	const struct pb_conf *c = x->c;
-
-	if (make_stmt(&x->look, PB_LOOKUP_NAME, "bad -q query",
-	    c->query != NULL ? c->query : PGSCHEMA_LOOKUP,
-	    c->query != NULL ? PB_LOOKUP_CUSTOM : PB_LOOKUP, err, errlen) < 0)
-		return -1;
-	x->groups.kind = PB_GROUPS;
-	if (c->group_query != NULL)
-		return make_stmt(&x->groups, PB_GROUPS_NAME, "bad -g query",
-		    c->group_query, PB_GROUPS_CUSTOM, err, errlen);
-	if (c->query == NULL)
-		return make_stmt(&x->groups, PB_GROUPS_NAME, NULL,
-		    PGSCHEMA_GROUPS, PB_GROUPS, err, errlen);
-	return 0;
-}
-
 static void
 pb_fini(void **ctx)
 {
@@ -70,8 +30,8 @@ pb_fini(void **ctx)
 	pb_conn_close(x);	/* PQfinish wipes libpq's copy of the password */
 	free(x->fifo.e);
 	notes_free(&x->notes);
-	free(x->look.sql);
-	free(x->groups.sql);
+	sql_stmt_free(&x->look);
+	sql_stmt_free(&x->groups);
 	free(x->kw);
 	free(x->val);		/* the password itself is the configuration's */
 	free(x);
@@ -80,7 +40,7 @@ pb_fini(void **ctx)
 
 /* The arguments, and the options together. */
 static int
-check_args(const struct pb_conf *c, int argc, char *err, size_t errlen)
+check_args(const struct sql_conf *c, int argc, char *err, size_t errlen)
 {
 	if (argc != 1) {
 		snprintf(err, errlen, argc == 0 ?
@@ -89,18 +49,14 @@ check_args(const struct pb_conf *c, int argc, char *err, size_t errlen)
 		    argc);
 		return -1;
 	}
-	if (c->plaintext && c->query == NULL) {
-		snprintf(err, errlen, "--plaintext needs -q: the default schema holds HA1s");
-		return -1;
-	}
-	return 0;
+	return sql_conf_check(c, err, errlen);
 }
 
 static int
 pb_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
     size_t errlen)
 {
-	const struct pb_conf *c = conf;
+	const struct sql_conf *c = conf;
 	struct pb_ctx *x;
 	void *dead;
 
@@ -109,12 +65,14 @@ pb_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
 		return -1;
 	x = xcalloc(1, sizeof(*x));
 	x->c = c;
+	x->judge.c = c;
 	x->ns = c->inflight;
 	x->s = xcalloc(x->ns, sizeof(*x->s));
 	/* each lookup's two queries, one stale entry, a sync point each */
 	pb_fifo_init(&x->fifo, 6 * x->ns + 8);
 	pb_connect_params(x, argv[0]);
-	if (make_statements(x, err_r, errlen) < 0 ||
+	if (sql_make_statements(c, SQL_PGSQL, PGSCHEMA_LOOKUP, PGSCHEMA_GROUPS,
+	    &x->look, &x->groups, err_r, errlen) < 0 ||
 	    pb_conn_start(x, err_r, errlen) < 0) {
 		dead = x;
 		pb_fini(&dead);
@@ -143,7 +101,7 @@ pb_event_fd(void *ctx)
 }
 
 static const struct option pb_longopts[] = {
-	{ "plaintext", no_argument, NULL, PB_OPT_PLAINTEXT },
+	{ "plaintext", no_argument, NULL, SQL_OPT_PLAINTEXT },
 	{ NULL, 0, NULL, 0 },
 };
 

@@ -1,8 +1,7 @@
 /* pgsql_int.h - what the files of the PostgreSQL store share.
  *
  *   pgsql.c     the backend: start-up, shut-down, the hooks the loop calls
- *   conf.c      the options (-q, -g, --plaintext, -j, -t, -W)
- *   params.c    :user and :realm in -q and -g, turned into $1 and $2
+ *   conf.c      the options (those of helpers/sql/conf.c)
  *   conninfo.c  CONNINFO: checked (no password in it), the connect keywords
  *   conn.c      the connection: connecting, losing it, the back-off
  *   setup.c     each new connection: the session, the statements, checks
@@ -10,10 +9,13 @@
  *   pipeline.c  the queries on the wire: pipeline mode, what answers what
  *   inflight.c  the lookups in flight: start, re-sends, time-outs
  *   results.c   a query's result, for its lookup
- *   judge.c     the verdict of a finished query: HA1, annotations, groups
+ *   judge.c     a finished query's rows for helpers/sql/judge.c; errors
  *
- * All state is in the configuration (struct pb_conf, from the options)
- * and the context (struct pb_ctx, made by init): none at file scope.
+ * What does not depend on the engine (the options, :user and :realm, the
+ * verdict on a row) is in helpers/sql/ (sql.h), shared with the MariaDB
+ * store.  All state is in the configuration (struct sql_conf, from the
+ * options) and the context (struct pb_ctx, made by init): none at file
+ * scope.
  */
 #ifndef DH_PGSQL_INT_H
 #define DH_PGSQL_INT_H
@@ -28,41 +30,10 @@
 #include "clock.h"
 #include "digest.h"
 #include "notes.h"
+#include "sql.h"
 
-/* -t when it is not given: the server's statement_timeout, in seconds.
- * The helper waits PB_GRACE_MS longer before it takes the server to be
- * hung, so that the server's own time-out, an answer, comes first. */
-#define PB_DEFAULT_TIMEOUT_S 10
-#define PB_GRACE_MS 1000
-
-/* The long option without a letter. */
-enum { PB_OPT_PLAINTEXT = 0x200 };
-
-/* The options, with their defaults from pb_conf_new(). */
-struct pb_conf {
-	const char *query;	/* -q as given, NULL: the default schema */
-	const char *group_query; /* -g as given, NULL: the default (or none) */
-	bool plaintext;		/* --plaintext: -q's first column is a password */
-	unsigned inflight;	/* -j */
-	int timeout_s;		/* -t */
-	char *secret;		/* -W: the password, wiped by pb_conf_free */
-	char err[1024];		/* why -W failed: option()'s message */
-};
-
-/* A statement of the helper, prepared on every connection. */
-enum pb_kind {
-	PB_LOOKUP,		/* PGSCHEMA_LOOKUP: ha1, enabled */
-	PB_LOOKUP_CUSTOM,	/* -q: HA1 (or password), then annotations */
-	PB_GROUPS,		/* PGSCHEMA_GROUPS */
-	PB_GROUPS_CUSTOM,	/* -g: one column, the group */
-};
-
-struct pb_stmt {
-	const char *name;	/* the prepared statement's name */
-	char *sql;		/* with $1 (user) and $2 (realm); NULL: none */
-	int nparams;		/* 1 (:user only) or 2 */
-	enum pb_kind kind;
-};
+/* -j when it is not given: the pipeline takes many lookups at once. */
+#define PB_DEFAULT_INFLIGHT 16
 
 /* The connection.  pc is NULL when there is none; then the next attempt
  * is not made before retry_at_ms. */
@@ -129,19 +100,12 @@ struct pb_lookup {
 	char ha1[DIGEST_HEX_MAX + 1];	/* with have_row; wiped when freed */
 };
 
-/* User names whose malformed HA1 was logged: hashes, a bounded number. */
-#define PB_SEEN_MAX 64
-struct pb_seen {
-	uint64_t h[PB_SEEN_MAX];
-	unsigned n;
-};
-
 struct pb_ctx {
-	const struct pb_conf *c;
+	const struct sql_conf *c;
 	const char **kw;	/* PQconnectdbParams keywords ... */
 	const char **val;	/* ... and values (val[i] may be c->secret) */
-	struct pb_stmt look;
-	struct pb_stmt groups;	/* sql NULL: no groups */
+	struct sql_stmt look;
+	struct sql_stmt groups;	/* sql NULL: no groups */
 	struct pb_conn conn;
 	struct pb_lookup *s;	/* the lookups in flight (-j slots) */
 	unsigned ns;
@@ -150,10 +114,7 @@ struct pb_ctx {
 	unsigned unsynced;	/* queries sent since the last sync point */
 	bool flush_pending;	/* libpq holds bytes the socket did not take */
 	struct notes notes;	/* the annotations of the reply being made */
-	struct pb_seen malformed;	/* logged: "stored HA1 is malformed" */
-	bool malformed_full;	/* ... and that no more are logged */
-	char last_state[6];	/* the last query error logged, and when */
-	long long last_err_ms;
+	struct sql_judge judge;	/* what was logged, and when */
 };
 
 static inline long long
@@ -162,22 +123,10 @@ pb_now_ms(void)
 	return clock_now_ns() / 1000000;
 }
 
-/* How long the helper waits for a query: -t, plus the grace. */
-static inline long long
-pb_wait_ms(const struct pb_conf *c)
-{
-	return 1000LL * c->timeout_s + PB_GRACE_MS;
-}
-
 /* conf.c */
 void *pb_conf_new(void);
 void pb_conf_free(void *conf);
 int pb_option(void *conf, int opt, const char *arg, const char **err_r);
-
-/* params.c: sql with :user and :realm in $1 and $2 (malloc'd, in *out_r,
- * *nparams_r of them).  0, or -1 with the reason in err (naming what). */
-int pb_translate(const char *what, const char *sql, char **out_r,
-    int *nparams_r, char *err, size_t errlen);
 
 /* conninfo.c */
 int pb_conninfo_check(const char *conninfo, char *err, size_t errlen);
@@ -235,6 +184,5 @@ enum backend_result pb_judge_row(struct pb_ctx *x, struct pb_lookup *s,
 enum backend_result pb_judge_groups(const PGresult *r, struct notes *nt);
 enum backend_result pb_judge_error(struct pb_ctx *x, const struct pb_lookup *s,
     const PGresult *r, const char **err_r);
-bool pb_utf8_ok(const char *p, size_t n);
 
 #endif

@@ -88,7 +88,7 @@ pb_send(struct pb_ctx *x, struct pb_lookup *s)
 		return -1;
 	s->state = PB_SENT;
 	s->have_row = false;
-	s->deadline_ms = pb_now_ms() + pb_wait_ms(x->c);
+	s->deadline_ms = pb_now_ms() + sql_wait_ms(x->c);
 	return 0;
 }
 

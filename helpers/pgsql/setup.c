@@ -16,18 +16,11 @@
 #include "log.h"
 #include "pgschema.h"
 #include "pgsql_int.h"
+#include "secret.h"
 
 /* The type of both parameters: text, so :user and :realm are compared
  * as text whatever the query's columns are (the OID of text). */
 #define PB_TEXTOID 25
-
-/* How each statement is named in messages. */
-static const char *const kind_bad[] = {
-	[PB_LOOKUP] = "cannot prepare the lookup",
-	[PB_LOOKUP_CUSTOM] = "bad -q query",
-	[PB_GROUPS] = "cannot prepare the group lookup",
-	[PB_GROUPS_CUSTOM] = "bad -g query",
-};
 
 const char *
 pb_sqlstate(const PGresult *r)
@@ -51,7 +44,7 @@ static enum pb_setup
 run(struct pb_ctx *x, PGconn *pc, int sent, ExecStatusType want,
     const char *what, PGresult **r_r, char *err, size_t errlen)
 {
-	PGresult *r = pb_collect(pc, sent, pb_now_ms() + pb_wait_ms(x->c));
+	PGresult *r = pb_collect(pc, sent, pb_now_ms() + sql_wait_ms(x->c));
 
 	if (r == NULL)
 		return PB_SETUP_LOST;
@@ -86,7 +79,7 @@ static enum pb_setup
 schema(struct pb_ctx *x, PGconn *pc, char *err, size_t errlen)
 {
 	PGresult *r = pb_collect(pc, PQsendQuery(pc, PGSCHEMA_VERSION_QUERY),
-	    pb_now_ms() + pb_wait_ms(x->c));
+	    pb_now_ms() + sql_wait_ms(x->c));
 	enum pb_setup st = PB_SETUP_REFUSED;
 	long v;
 
@@ -110,42 +103,24 @@ schema(struct pb_ctx *x, PGconn *pc, char *err, size_t errlen)
 	return st;
 }
 
-/* The columns of a prepared statement: the lookup returns the HA1 first
- * (the default one: ha1 and enabled), and -q's further columns become
- * annotations named by the column, so each name must be one Squid takes;
- * a group query returns the group alone. */
+/* The columns the server says st returns, checked (helpers/sql/stmt.c). */
 static int
-check_columns(const struct pb_stmt *st, const PGresult *d, char *err,
+check_columns(const struct sql_stmt *st, const PGresult *d, char *err,
     size_t errlen)
 {
-	int n = PQnfields(d), i;
-	char shown[128];
+	int n = PQnfields(d), i, rc;
+	const char **names = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*names));
 
-	if ((st->kind == PB_LOOKUP && n != 2) ||
-	    (st->kind == PB_LOOKUP_CUSTOM && n < 1) ||
-	    ((st->kind == PB_GROUPS || st->kind == PB_GROUPS_CUSTOM) && n != 1)) {
-		snprintf(err, errlen, "%s: it returns %d columns; it must return %s",
-		    kind_bad[st->kind], n, st->kind == PB_LOOKUP ? "ha1 and enabled" :
-		    st->kind == PB_LOOKUP_CUSTOM ? "the HA1 first" :
-		    "exactly one, the group");
-		return -1;
-	}
-	for (i = 1; st->kind == PB_LOOKUP_CUSTOM && i < n; i++) {
-		const char *name = PQfname(d, i);
-
-		if (name != NULL && notes_key_ok(name, strlen(name)))
-			continue;
-		snprintf(err, errlen, "%s: its column %d is named \"%s\", which is not an annotation Squid takes (group, tag, clt_conn_tag, or letters, digits, '-' and '_' ending in '_')",
-		    kind_bad[st->kind], i + 1, name == NULL ? "" :
-		    log_sanitize(name, strlen(name), shown, sizeof(shown)));
-		return -1;
-	}
-	return 0;
+	for (i = 0; i < n; i++)
+		names[i] = PQfname(d, i);
+	rc = sql_check_columns(st, names, n, err, errlen);
+	free(names);
+	return rc;
 }
 
 /* Prepare st on pc, then look at what the server made of it. */
 static enum pb_setup
-prepare(struct pb_ctx *x, PGconn *pc, const struct pb_stmt *st, char *err,
+prepare(struct pb_ctx *x, PGconn *pc, const struct sql_stmt *st, char *err,
     size_t errlen)
 {
 	static const Oid types[2] = { PB_TEXTOID, PB_TEXTOID };
@@ -153,10 +128,10 @@ prepare(struct pb_ctx *x, PGconn *pc, const struct pb_stmt *st, char *err,
 	enum pb_setup rc;
 
 	rc = run(x, pc, PQsendPrepare(pc, st->name, st->sql, st->nparams, types),
-	    PGRES_COMMAND_OK, kind_bad[st->kind], NULL, err, errlen);
+	    PGRES_COMMAND_OK, sql_kind_bad(st->kind), NULL, err, errlen);
 	if (rc == PB_SETUP_OK)
 		rc = run(x, pc, PQsendDescribePrepared(pc, st->name),
-		    PGRES_COMMAND_OK, kind_bad[st->kind], &d, err, errlen);
+		    PGRES_COMMAND_OK, sql_kind_bad(st->kind), &d, err, errlen);
 	if (rc == PB_SETUP_OK && check_columns(st, d, err, errlen) < 0)
 		rc = PB_SETUP_REFUSED;
 	PQclear(d);
@@ -171,7 +146,7 @@ prepare(struct pb_ctx *x, PGconn *pc, const struct pb_stmt *st, char *err,
  * that run (a cast of the empty string, say) is the data's, not the
  * query's, and is let pass. */
 static enum pb_setup
-trial(struct pb_ctx *x, PGconn *pc, const struct pb_stmt *st, char *err,
+trial(struct pb_ctx *x, PGconn *pc, const struct sql_stmt *st, char *err,
     size_t errlen)
 {
 	static const char *const empty[2] = { "", "" };
@@ -183,13 +158,13 @@ trial(struct pb_ctx *x, PGconn *pc, const struct pb_stmt *st, char *err,
 	if (rc != PB_SETUP_OK)
 		return rc;
 	r = pb_collect(pc, PQsendQueryPrepared(pc, st->name, st->nparams,
-	    empty, NULL, NULL, 0), pb_now_ms() + pb_wait_ms(x->c));
+	    empty, NULL, NULL, 0), pb_now_ms() + sql_wait_ms(x->c));
 	if (r == NULL)
 		return PB_SETUP_LOST;
 	if (PQresultStatus(r) == PGRES_FATAL_ERROR &&
 	    strcmp(pb_sqlstate(r), "25006") == 0) {
 		snprintf(err, errlen, "%s: it must only read, but %s",
-		    kind_bad[st->kind], pb_primary(r));
+		    sql_kind_bad(st->kind), pb_primary(r));
 		rc = PB_SETUP_REFUSED;
 	} else if (PQresultStatus(r) == PGRES_FATAL_ERROR) {
 		log_debug("%s: a trial run with empty parameters failed (SQLSTATE %s); not a refusal",
@@ -210,15 +185,15 @@ pb_setup(struct pb_ctx *x, PGconn *pc, char *err, size_t errlen)
 	if (PQsetnonblocking(pc, 1) != 0)
 		return PB_SETUP_LOST;
 	rc = session(x, pc, err, errlen);
-	if (rc == PB_SETUP_OK && x->look.kind == PB_LOOKUP)
+	if (rc == PB_SETUP_OK && x->look.kind == SQL_LOOKUP)
 		rc = schema(x, pc, err, errlen);
 	if (rc == PB_SETUP_OK)
 		rc = prepare(x, pc, &x->look, err, errlen);
 	if (rc == PB_SETUP_OK && x->groups.sql != NULL)
 		rc = prepare(x, pc, &x->groups, err, errlen);
-	if (rc == PB_SETUP_OK && x->look.kind == PB_LOOKUP_CUSTOM)
+	if (rc == PB_SETUP_OK && x->look.kind == SQL_LOOKUP_CUSTOM)
 		rc = trial(x, pc, &x->look, err, errlen);
-	if (rc == PB_SETUP_OK && x->groups.kind == PB_GROUPS_CUSTOM)
+	if (rc == PB_SETUP_OK && x->groups.kind == SQL_GROUPS_CUSTOM)
 		rc = trial(x, pc, &x->groups, err, errlen);
 	if (rc == PB_SETUP_OK && PQenterPipelineMode(pc) != 1)
 		rc = PB_SETUP_LOST;

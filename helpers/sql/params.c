@@ -1,14 +1,24 @@
 /* params.c - the named parameters of -q and -g.
  *
  * The admin writes :user and :realm, as for digest_sqlite_auth; the
- * server knows only $1, $2 ...  This scanner copies the query and turns
- * each :user into $1 and each :realm into $2, skipping what is not SQL
- * code: string literals ('...', E'...' with backslash escapes, $tag$...
- * $tag$), quoted identifiers ("..."), and comments (-- to the end of the
- * line, nested slash-star ones).  A cast (::) is left alone.  Any other
- * :name, and a $1 written by hand, is refused, so what is bound is always
- * clear.  The session runs with standard_conforming_strings on (setup.c),
- * so a backslash in '...' is an ordinary character, as here.
+ * servers know only their placeholders: $1, $2 ... in PostgreSQL, one ?
+ * per value in MariaDB and MySQL.  This scanner copies the query and
+ * turns each :user and :realm into the engine's placeholder, skipping
+ * what is not SQL code in that engine's dialect:
+ *
+ *   PostgreSQL  string literals ('...', E'...' with backslash escapes,
+ *               $tag$...$tag$), quoted identifiers ("..."), comments (--
+ *               to the end of the line, nested slash-star ones);
+ *   MariaDB     string literals ('...' and "...", with backslash
+ *               escapes), quoted identifiers (`...`), comments (# and
+ *               "-- " to the end of the line, slash-star ones, which do
+ *               not nest).
+ *
+ * A cast (::) is left alone.  Any other :name, and a placeholder written
+ * by hand ($1, ?), is refused, so what is bound is always clear.  The
+ * PostgreSQL session runs with standard_conforming_strings on (its
+ * setup.c), so a backslash in '...' is an ordinary character there, as
+ * here.
  */
 #include "config.h"
 
@@ -19,13 +29,17 @@
 
 #include "log.h"
 #include "obuf.h"
-#include "pgsql_int.h"
+#include "sql.h"
 
 struct scan {
+	enum sql_dialect d;
 	const char *p;		/* the query */
 	size_t i, n;		/* where the scan is, and the length */
 	struct obuf out;
 	bool user, realm;	/* which parameters were seen */
+	int nph;		/* SQL_MYSQL: the ? written so far */
+	unsigned char order[SQL_MAX_PARAMS];	/* ... and what each binds */
+	bool too_many;		/* more than SQL_MAX_PARAMS of them */
 	char name[64];		/* the refused name, for the message */
 };
 
@@ -74,22 +88,23 @@ quoted(struct scan *s, char q, bool backslash)
 	copy_to(s, j);
 }
 
-/* A comment from s->i: -- to the end of the line, or slash-star ones,
- * which nest in PostgreSQL. */
+/* A comment from s->i: -- (or MariaDB's #) to the end of the line, or
+ * slash-star ones, which nest in PostgreSQL but not in MariaDB. */
 static void
 comment(struct scan *s)
 {
-	size_t j = s->i + 2;
+	size_t j = s->i + (s->p[s->i] == '#' ? 1 : 2);
 	int depth = 1;
 
-	if (s->p[s->i] == '-') {
+	if (s->p[s->i] == '-' || s->p[s->i] == '#') {
 		while (j < s->n && s->p[j] != '\n')
 			j++;
 		copy_to(s, j);
 		return;
 	}
 	while (j < s->n && depth > 0) {
-		if (s->p[j] == '/' && j + 1 < s->n && s->p[j + 1] == '*') {
+		if (s->d == SQL_PGSQL && s->p[j] == '/' && j + 1 < s->n &&
+		    s->p[j + 1] == '*') {
 			depth++;
 			j += 2;
 		} else if (s->p[j] == '*' && j + 1 < s->n && s->p[j + 1] == '/') {
@@ -129,6 +144,22 @@ dollar(struct scan *s)
 	return 0;
 }
 
+/* The placeholder for parameter which (0: user, 1: realm). */
+static void
+placeholder(struct scan *s, unsigned char which)
+{
+	if (s->d == SQL_PGSQL) {
+		obuf_append(&s->out, which == 0 ? "$1" : "$2", 2);
+		return;
+	}
+	if (s->nph == SQL_MAX_PARAMS) {
+		s->too_many = true;
+		return;
+	}
+	s->order[s->nph++] = which;
+	obuf_append(&s->out, "?", 1);
+}
+
 /* At a ':' that is not part of "::": a named parameter, or a lone ':'
  * (an array slice a[1:2]). */
 static int
@@ -144,10 +175,10 @@ colon(struct scan *s)
 		j++;
 	len = j - s->i - 1;
 	if (len == 4 && memcmp(s->p + s->i + 1, "user", 4) == 0) {
-		obuf_append(&s->out, "$1", 2);
+		placeholder(s, 0);
 		s->user = true;
 	} else if (len == 5 && memcmp(s->p + s->i + 1, "realm", 5) == 0) {
-		obuf_append(&s->out, "$2", 2);
+		placeholder(s, 1);
 		s->realm = true;
 	} else {
 		log_sanitize(s->p + s->i, len + 1, s->name, sizeof(s->name));
@@ -167,16 +198,53 @@ word(struct scan *s)
 
 	while (j < s->n && ident_char((unsigned char)s->p[j]))
 		j++;
-	escape = j == s->i + 1 && (s->p[s->i] == 'E' || s->p[s->i] == 'e') &&
+	escape = s->d == SQL_PGSQL && j == s->i + 1 &&
+	    (s->p[s->i] == 'E' || s->p[s->i] == 'e') &&
 	    j < s->n && s->p[j] == '\'';
 	copy_to(s, j);
 	if (escape)
 		quoted(s, '\'', true);
 }
 
-/* One step of the scan from s->i.  Returns 0, or -1 at a refused name. */
+/* MariaDB's "-- " comment: the dashes must be followed by a space or a
+ * control character (or end the query); "1--1" is arithmetic. */
+static bool
+my_dashes(const struct scan *s)
+{
+	return s->i + 2 >= s->n || (unsigned char)s->p[s->i + 2] <= ' ';
+}
+
+/* One MariaDB step from s->i.  Returns 0, or -1 at a refused name. */
 static int
-step(struct scan *s)
+my_step(struct scan *s)
+{
+	char ch = s->p[s->i], next = s->i + 1 < s->n ? s->p[s->i + 1] : '\0';
+
+	if (ch == '\'' || ch == '"') {
+		quoted(s, ch, true);
+	} else if (ch == '`') {
+		quoted(s, '`', false);
+	} else if (ch == '#' || (ch == '-' && next == '-' && my_dashes(s)) ||
+	    (ch == '/' && next == '*')) {
+		comment(s);
+	} else if (ch == '?') {
+		snprintf(s->name, sizeof(s->name), "?");
+		return -1;
+	} else if (ch == ':' && next == ':') {
+		copy_to(s, s->i + 2);
+	} else if (ch == ':') {
+		return colon(s);
+	} else if (ident_start((unsigned char)ch)) {
+		word(s);	/* $ is a word character, never a quote */
+	} else {
+		copy_to(s, s->i + 1);
+	}
+	return 0;
+}
+
+/* One PostgreSQL step from s->i.  Returns 0, or -1 at a refused name. */
+static int
+pg_step(struct scan *s)
 {
 	char ch = s->p[s->i], next = s->i + 1 < s->n ? s->p[s->i + 1] : '\0';
 
@@ -200,31 +268,48 @@ step(struct scan *s)
 	return 0;
 }
 
+/* The start-up error for a refused name. */
+static void
+refused(const struct scan *s, const char *what, char *err, size_t errlen)
+{
+	if (s->name[0] == '$' || s->name[0] == '?')
+		snprintf(err, errlen, "%s: use :user and :realm, not %s",
+		    what, s->name);
+	else
+		snprintf(err, errlen, "%s: unknown parameter %s (only :user and :realm are known)",
+		    what, s->name);
+}
+
 int
-pb_translate(const char *what, const char *sql, char **out_r, int *nparams_r,
+sql_translate(enum sql_dialect d, const char *what, const char *sql,
+    char **out_r, int *nparams_r, unsigned char order_r[SQL_MAX_PARAMS],
     char *err, size_t errlen)
 {
-	struct scan s = { .p = sql, .n = strlen(sql) };
+	struct scan s = { .d = d, .p = sql, .n = strlen(sql) };
 
 	while (s.i < s.n) {
-		if (step(&s) < 0) {
-			if (s.name[0] == '$')
-				snprintf(err, errlen, "%s: use :user and :realm, not %s",
-				    what, s.name);
-			else
-				snprintf(err, errlen, "%s: unknown parameter %s (only :user and :realm are known)",
-				    what, s.name);
+		if ((d == SQL_PGSQL ? pg_step(&s) : my_step(&s)) < 0) {
+			refused(&s, what, err, errlen);
 			obuf_free(&s.out);
 			return -1;
 		}
 	}
-	if (!s.user) {
-		snprintf(err, errlen, "%s: it must use :user", what);
+	if (!s.user || s.too_many) {
+		if (s.too_many)
+			snprintf(err, errlen, "%s: more than %d uses of :user and :realm",
+			    what, SQL_MAX_PARAMS);
+		else
+			snprintf(err, errlen, "%s: it must use :user", what);
 		obuf_free(&s.out);
 		return -1;
 	}
 	obuf_append(&s.out, "", 1);
 	*out_r = s.out.p;
-	*nparams_r = s.realm ? 2 : 1;
+	if (d == SQL_PGSQL) {
+		*nparams_r = s.realm ? 2 : 1;
+	} else {
+		*nparams_r = s.nph;
+		memcpy(order_r, s.order, sizeof(s.order));
+	}
 	return 0;
 }

@@ -1,0 +1,763 @@
+#!/usr/bin/env bats
+# digest_mysql_auth (digest_mysql_auth(8)) against a real MariaDB server on
+# 127.0.0.1, started once for the file (tests/lib/mysql.bash): the cases
+# of pgsql_auth.bats, for the other SQL engine.  The helper logs in as
+# digest_reader, which has SELECT on the database and nothing else (and
+# EXECUTE on one function, to show that a writing query is refused); the
+# store is made as digest_admin with lib/myschema.h.  Every expected HA1
+# is computed here with md5sum, independently of our code.
+#
+# The database "digest":
+#   digest_users/digest_groups  the default schema:
+#     alice   $R1 'alice pw' (groups staff, 'R&D "west"'), $R2 'alice two'
+#     bob     $R1 'bob pw', no groups
+#     dave    $R1, disabled
+#     alice   in the hostile corpus's realms, password 'pw'
+#   accounts  an application's table, for -q: login, domain, digest,
+#             locked, tag, dept
+#   radcheck  FreeRADIUS's table, for --plaintext: bob's Cleartext-Password,
+#             twin's twice (ambiguous), mallory's 'not-an-ha1' for -q
+#   audit     written by the function bump(): a query using it must not
+#             write
+#
+# The outage tests stop, freeze and kill the server; they come last, the
+# fail-over drill (a primary and a binlog replica) at the very end.
+
+bats_require_minimum_version 1.5.0
+
+load lib/common
+load lib/mysql
+
+DMA="$top_builddir/digest_mysql_auth"
+R1='Main Realm'
+R2='Second'
+CORPUS="$top_srcdir/tests/hostile/corpus.txt"
+CHECK="$top_srcdir/tests/hostile/check.py"
+REALMS=("R" "x y" 'q"r' "ü" "Réalm")
+NO_USER='ERR message="No such user"'
+
+HA_ALICE1=$(md5hex "alice:$R1:alice pw")
+HA_ALICE2=$(md5hex "alice:$R2:alice two")
+HA_BOB1=$(md5hex "bob:$R1:bob pw")
+HA_CAROL=$(md5hex "carol:shop:carol pw")
+GROUPS_ALICE='group="R&D \"west\"" group="staff"'
+
+# --- the store ------------------------------------------------------------------
+
+# sq STRING: STRING as an SQL string literal (quotes and backslashes doubled)
+sq() {
+	local s=${1//\\/\\\\}
+	printf "'%s'" "${s//\'/\'\'}"
+}
+
+# user_row REALM USER PASSWORD [ENABLED]: a digest_users row
+user_row() {
+	printf "INSERT INTO digest_users VALUES (%s, %s, '%s', %s);\n" \
+		"$(sq "$2")" "$(sq "$1")" "$(md5hex "$2:$1:$3")" "${4:-TRUE}"
+}
+
+store_setup() {
+	my_schema || return 1
+	local r
+	{
+		user_row "$R1" alice 'alice pw'
+		user_row "$R2" alice 'alice two'
+		user_row "$R1" bob 'bob pw'
+		user_row "$R1" dave 'dave pw' FALSE
+		for r in "${REALMS[@]}"; do user_row "$r" alice pw; done
+		cat <<-SQL
+		INSERT INTO digest_groups VALUES ('alice', '$R1', 'staff'), ('alice', '$R1', 'R&D "west"');
+		CREATE TABLE accounts (login VARCHAR(64), domain VARCHAR(64), digest VARCHAR(64),
+		  locked BOOLEAN NOT NULL DEFAULT FALSE, tag VARCHAR(64), dept VARCHAR(64));
+		INSERT INTO accounts VALUES ('carol', 'shop', '${HA_CAROL^^}', FALSE, 'gold', 'sales'),
+		  ('carl', 'shop', '$(md5hex "carl:shop:x")', TRUE, NULL, NULL),
+		  ('nodept', 'shop', '$(md5hex "nodept:shop:x")', FALSE, 'x', NULL),
+		  ('nulldigest', 'shop', NULL, FALSE, NULL, NULL),
+		  ('badhex', 'shop', 'zz-not-hex', FALSE, NULL, NULL);
+		CREATE TABLE radcheck (id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+		  username VARCHAR(64) NOT NULL DEFAULT '', attribute VARCHAR(64) NOT NULL DEFAULT '',
+		  op CHAR(2) NOT NULL DEFAULT '==', value VARCHAR(253) NOT NULL DEFAULT '');
+		INSERT INTO radcheck (username, attribute, op, value) VALUES
+		  ('bob', 'Cleartext-Password', ':=', 'bob pw'), ('bob', 'Simultaneous-Use', ':=', '1'),
+		  ('twin', 'Cleartext-Password', ':=', 'one'), ('twin', 'Cleartext-Password', ':=', 'two'),
+		  ('mallory', 'Cleartext-Password', ':=', 'not-an-ha1'),
+		  ('mallet', 'Cleartext-Password', ':=', 'not-an-ha1 either');
+		CREATE TABLE audit (who VARCHAR(255));
+		DELIMITER //
+		CREATE FUNCTION bump(u VARCHAR(255)) RETURNS VARCHAR(255) MODIFIES SQL DATA
+		  BEGIN INSERT INTO audit VALUES (u); RETURN u; END//
+		DELIMITER ;
+		SQL
+	} | my_sql || return 1
+	my_root "$MY_DIR" <<-SQL
+	GRANT EXECUTE ON FUNCTION digest.bump TO 'digest_reader'@'127.0.0.1';
+	SQL
+}
+
+# stream.py: a client that keeps lookups with channel IDs in flight while
+# a test breaks the server, and counts what came back (as in pgsql_auth.bats).
+write_stream_py() {
+	cat >"$BATS_FILE_TMPDIR/stream.py" <<-'PY'
+	"""stream.py SECONDS RATE WANT HELPER ARGS...: send alice's lookup with a
+	fresh channel ID RATE times a second for SECONDS, then end the input.
+	Every ID must be answered exactly once, with WANT (the OK line) or a
+	BH; prints the counts and the time of the first and last BH."""
+	import os, select, subprocess, sys, time
+	secs, rate, want = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+	p = subprocess.Popen(sys.argv[4:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+	out, buf, seen, bad, bh = p.stdout.fileno(), b"", {}, [], []
+	t0 = time.time()
+	def take(wait):
+	    global buf
+	    if not select.select([out], [], [], wait)[0]:
+	        return True
+	    d = os.read(out, 65536)
+	    if not d:
+	        return False
+	    buf += d
+	    while b"\n" in buf:
+	        line, buf = buf.split(b"\n", 1)
+	        i, rest = line.decode().split(" ", 1)
+	        seen[i] = seen.get(i, 0) + 1
+	        if rest.startswith("BH "):
+	            bh.append(time.time() - t0)
+	        elif rest != want:
+	            bad.append(line.decode())
+	    return True
+	sent = 0
+	while time.time() - t0 < secs:
+	    sent += 1
+	    p.stdin.write(b'%d "alice":"Main Realm"\n' % sent)
+	    p.stdin.flush()
+	    while time.time() < t0 + sent / rate:
+	        take(max(0, t0 + sent / rate - time.time()))
+	p.stdin.close()
+	while take(30):
+	    pass
+	rc = p.wait()
+	lost = sum(1 for i in range(1, sent + 1) if str(i) not in seen)
+	dup = sum(1 for v in seen.values() if v > 1)
+	print("requests=%d OK=%d BH=%d other=%d lost=%d twice=%d rc=%d" % (
+	    sent, len(seen) - len(bh) - len(bad), len(bh), len(bad), lost, dup, rc))
+	if bh:
+	    print("BH from %.2f s to %.2f s" % (bh[0], bh[-1]))
+	for b in bad[:5]:
+	    print("unexpected:", b)
+	sys.exit(0 if lost == 0 and dup == 0 and not bad and rc == 0 else 1)
+	PY
+}
+
+setup_file() {
+	# not built (configured without libmariadb): setup skips, or fails in CI
+	[ -x "$DMA" ] || return 0
+	write_stream_py
+	python3 "$CHECK" stream "$CORPUS" "$BATS_FILE_TMPDIR/corpus.req" || return 1
+	my_installed || return 0	# setup's my_require skips (or fails in CI)
+	my_setup "$BATS_FILE_TMPDIR/my" || return 1
+	store_setup || { my_teardown; return 1; }
+}
+
+teardown_file() {
+	my_teardown
+}
+
+setup() {
+	[ -x "$DMA" ] || require_cmd "$DMA"
+	my_require
+	C=(--defaults-file "$MY_READER_CNF" --port "$MY_PORT" --database digest)
+}
+
+teardown() {
+	# a background helper left by a failed test (by its PID only)
+	if [ -n "${BG_PID:-}" ]; then
+		exec 7>&- 8<&-
+		kill "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+		BG_PID=
+	fi
+	# the outage tests freeze and stop the server: leave it up for the next
+	my_thaw
+	[ -z "${MY_DIR:-}" ] || my_up "$MY_DIR" || my_start || true
+}
+
+# --- helpers --------------------------------------------------------------------
+
+ERRF() { printf '%s' "$BATS_TEST_TMPDIR/stderr"; }
+
+# dma ARGS...: our helper with the reader's connection, stderr to $(ERRF)
+dma() {
+	"$DMA" "${C[@]}" "$@" 2>"$(ERRF)"
+}
+
+req() { printf '"%s":"%s"\n' "$1" "${2:-$R1}"; }
+
+ok() { printf 'OK ha1="%s"%s' "$1" "${2:+ $2}"; }
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# one_line_error PATTERN: exit status 1, one line on stderr, nothing on stdout
+one_line_error() {
+	[ "$status" -eq 1 ] || { echo "status $status: $output $stderr"; return 1; }
+	[ -z "$output" ] || { echo "stdout: $output"; return 1; }
+	[ "${#stderr_lines[@]}" -eq 1 ] || { echo "stderr: $stderr"; return 1; }
+	[[ "${stderr_lines[0]}" == "digest_mysql_auth: "*$1* ]] ||
+		{ echo "stderr: $stderr"; return 1; }
+}
+
+# my_freeze / my_thaw: SIGSTOP / SIGCONT the server (one process)
+my_freeze() {
+	MY_FROZEN=$(my_pids)
+	kill -STOP $MY_FROZEN
+}
+
+my_thaw() {
+	[ -n "${MY_FROZEN:-}" ] || return 0
+	kill -CONT $MY_FROZEN 2>/dev/null || true
+	MY_FROZEN=
+}
+
+# bg_start ARGS...: our helper as a coproc; requests to fd 7, replies on fd 8
+bg_start() {
+	coproc MYH { exec "$DMA" "$@" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&-; }
+	BG_PID=$MYH_PID
+	exec 7>&"${MYH[1]}" 8<&"${MYH[0]}"
+	eval "exec ${MYH[1]}>&- ${MYH[0]}<&-"
+}
+
+# bg_ask LINE: send one line, print its reply (TIMEOUT... after 15 s)
+bg_ask() {
+	local r
+	printf '%s\n' "$1" >&7
+	IFS= read -r -t 15 -u 8 r || r="TIMEOUT (no reply within 15 s)"
+	printf '%s' "$r"
+}
+
+ask_expect() {	# ask_expect LINE WANT
+	local got
+	got=$(bg_ask "$1")
+	[ "$got" = "$2" ] || { echo "for $1: got '$got', want '$2'"; return 1; }
+}
+
+# collect N SECONDS FILE: N replies from fd 8 into FILE within SECONDS
+collect() {
+	local n=$1 end=$(($(now_ms) + $2 * 1000)) f=$3 got=0 line left
+	: >"$f"
+	while [ "$got" -lt "$n" ]; do
+		left=$((end - $(now_ms)))
+		[ "$left" -gt 0 ] || break
+		IFS= read -r -t "$((left / 1000)).$(printf '%03d' $((left % 1000)))" -u 8 line || break
+		printf '%s\n' "$line" >>"$f"
+		got=$((got + 1))
+	done
+	[ "$got" -eq "$n" ] || { echo "only $got of $n replies within $2 s"; return 1; }
+}
+
+# bg_finish: end the helper's input; it must exit 0 having written nothing more
+bg_finish() {
+	local extra rc=0
+	exec 7>&-
+	extra=$(timeout 30 cat <&8) || true
+	exec 8<&-
+	wait "$BG_PID" || rc=$?
+	BG_PID=
+	[ -z "$extra" ] || { echo "output after the last reply: $extra"; return 1; }
+	[ "$rc" -eq 0 ] || { echo "exit status $rc"; cat "$BATS_TEST_TMPDIR/bg.err"; return 1; }
+}
+
+# until_ok LINE WANT SECONDS: ask until the reply is WANT; every other reply
+# must be a BH (never ERR); prints how many BH came first
+until_ok() {
+	local end=$(($(now_ms) + $3 * 1000)) got n=0
+	while got=$(bg_ask "$1"); [ "$got" != "$2" ]; do
+		[[ "$got" == *"BH message="* ]] || { echo "not BH while waiting: $got"; return 1; }
+		[ "$(now_ms)" -lt "$end" ] || { echo "still '$got' after $3 s"; return 1; }
+		n=$((n + 1))
+		sleep 0.2
+	done
+	echo "$n"
+}
+
+# --- the default schema -----------------------------------------------------------
+
+@test "the default schema: OK with the HA1 per realm, ERR for unknown users, realms and disabled users" {
+	run --separate-stderr dma <<-IN
+	"alice":"$R2"
+	1 "bob":"$R1"
+	2 "bob":"$R2"
+	"carol":"$R1"
+	3 "dave":"$R1"
+	"Alice":"$R1"
+	"alice ":"$R1"
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(ok "$HA_ALICE2")" ]
+	[ "${lines[1]}" = "1 $(ok "$HA_BOB1")" ]
+	[ "${lines[2]}" = "2 $NO_USER" ]
+	[ "${lines[3]}" = "$NO_USER" ]
+	[ "${lines[4]}" = "3 $NO_USER" ]
+	# names are compared byte for byte: no case folding, no trailing pad
+	[ "${lines[5]}" = "$NO_USER" ]
+	[ "${lines[6]}" = "$NO_USER" ]
+	[ "${#lines[@]}" -eq 7 ]
+	[ -z "$stderr" ]
+}
+
+@test "groups from digest_groups: group=\"...\" annotations, quoted, in order" {
+	run dma <<<"$(req alice)"
+	[ "$output" = "$(ok "$HA_ALICE1" "$GROUPS_ALICE")" ]
+	# a change is seen by the next lookup, without a restart
+	my_sql "INSERT INTO digest_groups VALUES ('bob', '$R1', 'admins')"
+	run dma <<<"$(req bob)"
+	my_sql "DELETE FROM digest_groups WHERE username = 'bob'"
+	[ "$output" = "$(ok "$HA_BOB1" 'group="admins"')" ]
+}
+
+@test "a disabled user is ERR, OK again once enabled; debug says why" {
+	run --separate-stderr dma -d <<<"$(req dave)"
+	[ "$output" = "$NO_USER" ]
+	grep -q "user \"dave\" realm \"$R1\" is disabled" "$(ERRF)"
+	my_sql "UPDATE digest_users SET enabled = TRUE WHERE username = 'dave'"
+	run dma <<<"$(req dave)"
+	my_sql "UPDATE digest_users SET enabled = FALSE WHERE username = 'dave'"
+	[ "$output" = "$(ok "$(md5hex "dave:$R1:dave pw")")" ]
+}
+
+@test "a lone request is answered at once, without more input or end of input" {
+	local t0
+	bg_start "${C[@]}"
+	t0=$(now_ms)
+	ask_expect "$(req alice)" "$(ok "$HA_ALICE1" "$GROUPS_ALICE")"
+	ask_expect "9 $(req bob)" "9 $(ok "$HA_BOB1")"
+	ask_expect "$(req nobody)" "$NO_USER"
+	echo "three lone lookups: $(($(now_ms) - t0)) ms" >&3
+	[ $(($(now_ms) - t0)) -lt 2000 ]
+	bg_finish
+}
+
+@test "malformed lines are BH without a lookup, and the stream stays in step" {
+	run dma <<-IN
+	garbage
+	"bob":"$R1"
+	7  "bob":"$R1"
+	"":"$R1"
+	"bob":"$R1"x
+	$(req bob)
+	IN
+	[ "${lines[0]}" = 'BH message="Invalid line received"' ]
+	[ "${lines[1]}" = "$(ok "$HA_BOB1")" ]
+	[ "${lines[2]}" = '7 BH message="Invalid line received"' ]
+	[ "${lines[3]}" = 'BH message="Invalid line received"' ]
+	[ "${lines[4]}" = 'BH message="Invalid line received"' ]
+	[ "${lines[5]}" = "$(ok "$HA_BOB1")" ]
+	[ "${#lines[@]}" -eq 6 ]
+}
+
+@test "the hostile corpus: one reply per line, of the expected class, with its ID" {
+	# -j 1: one lookup at a time, so the replies keep the corpus's order
+	# (check.py compares them line by line)
+	dma -j 1 <"$BATS_FILE_TMPDIR/corpus.req" >"$BATS_TEST_TMPDIR/out"
+	run python3 "$CHECK" verify "$CORPUS" "$BATS_TEST_TMPDIR/out"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+# --- concurrency ----------------------------------------------------------------
+
+# mkreq N: N lines with channel IDs for a mix of users, and the replies
+mkreq() {
+	local i u r w
+	: >"$BATS_TEST_TMPDIR/req"
+	: >"$BATS_TEST_TMPDIR/want"
+	for i in $(seq 1 "$1"); do
+		case $((i % 5)) in
+		0) u=alice r=$R1 w="$(ok "$HA_ALICE1" "$GROUPS_ALICE")" ;;
+		1) u=alice r=$R2 w="$(ok "$HA_ALICE2")" ;;
+		2) u=bob r=$R1 w="$(ok "$HA_BOB1")" ;;
+		3) u="nobody$i" r=$R1 w=$NO_USER ;;
+		4) u=dave r=$R1 w=$NO_USER ;;
+		esac
+		printf '%d "%s":"%s"\n' "$i" "$u" "$r" >>"$BATS_TEST_TMPDIR/req"
+		printf '%d %s\n' "$i" "$w" >>"$BATS_TEST_TMPDIR/want"
+	done
+}
+
+@test "1,000 requests with channel IDs, -j 4 and -j 1: every ID once, right answers" {
+	local j t0 out="$BATS_TEST_TMPDIR/out"
+	mkreq 1000
+	for j in 4 1; do
+		t0=$(now_ms)
+		dma -j "$j" <"$BATS_TEST_TMPDIR/req" >"$out"
+		echo "-j $j: 1,000 lookups in $(($(now_ms) - t0)) ms" >&3
+		[ "$(wc -l <"$out")" -eq 1000 ]
+		[ -z "$(cut -d' ' -f1 "$out" | sort | uniq -d)" ]
+		diff <(sort "$BATS_TEST_TMPDIR/want") <(sort "$out")
+	done
+}
+
+@test "lines without channel IDs are answered in order" {
+	local i
+	for i in $(seq 1 40); do
+		req "$([ $((i % 2)) -eq 0 ] && echo bob || echo "nobody$i")"
+	done >"$BATS_TEST_TMPDIR/req"
+	dma <"$BATS_TEST_TMPDIR/req" >"$BATS_TEST_TMPDIR/out"
+	for i in $(seq 1 40); do
+		if [ $((i % 2)) -eq 0 ]; then ok "$HA_BOB1"; echo; else echo "$NO_USER"; fi
+	done | diff - "$BATS_TEST_TMPDIR/out"
+}
+
+# --- custom queries -------------------------------------------------------------
+
+@test "-q: :user and :realm bound; literals, identifiers and comments are left alone; columns become annotations" {
+	local q
+	q='SELECT digest, tag, dept AS `dept_`, '"':user'"' AS lit_, ":realm" AS `qx_`
+	   FROM accounts /* :nope */ # :hash to the end of the line
+	   WHERE login = :user AND domain = :realm -- :realm in a comment
+	   AND NOT locked AND '"'it\\'s :x'"' = "it'"'"'s :x" AND 1--1 = 2'
+	run --separate-stderr dma -q "$q" <<-IN
+	$(req carol shop)
+	$(req carl shop)
+	$(req nodept shop)
+	$(req nulldigest shop)
+	$(req carol other)
+	IN
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "${lines[0]}" = "$(ok "$HA_CAROL" 'tag="gold" dept_="sales" lit_=":user" qx_=":realm"')" ]
+	[ "${lines[1]}" = "$NO_USER" ]	# locked
+	[ "${lines[2]}" = "$(ok "$(md5hex "nodept:shop:x")" 'tag="x" lit_=":user" qx_=":realm"')" ]
+	[ "${lines[3]}" = "$NO_USER" ]	# a NULL HA1
+	[ "${lines[4]}" = "$NO_USER" ]
+}
+
+@test "-q without :realm answers every realm; -q alone has no groups; :user twice is bound twice" {
+	run dma -q "SELECT ha1 FROM digest_users WHERE username = :user AND realm = '$R1'" <<-IN
+	$(req alice)
+	$(req alice elsewhere)
+	IN
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1")" ]
+	[ "${lines[1]}" = "$(ok "$HA_ALICE1")" ]
+	run dma -q "SELECT ha1 FROM digest_users WHERE username = :user AND realm = :realm AND :user = username AND :realm <> ''" <<<"$(req bob)"
+	[ "$output" = "$(ok "$HA_BOB1")" ]
+}
+
+@test "-q: a value that is not an HA1 is BH, logged once per user, never with the value" {
+	run --separate-stderr dma -q "SELECT value FROM radcheck WHERE username = :user AND attribute = 'Cleartext-Password'" <<-IN
+	$(req mallory)
+	$(req mallory)
+	$(req mallet)
+	IN
+	[ "${lines[0]}" = 'BH message="Stored HA1 is malformed"' ]
+	[ "${lines[1]}" = 'BH message="Stored HA1 is malformed"' ]
+	[ "${lines[2]}" = 'BH message="Stored HA1 is malformed"' ]
+	[ "$(grep -c 'user "mallory" .*not 32 hex digits' "$(ERRF)")" -eq 1 ]
+	[ "$(grep -c 'user "mallet" .*not 32 hex digits' "$(ERRF)")" -eq 1 ]
+	refute_grep -- 'not-an-ha1' "$(ERRF)"
+}
+
+@test "-q: more than one row is ERR (ambiguous), and logged" {
+	run --separate-stderr dma -q "SELECT md5(CONCAT(username, ':', :realm, ':', value)) FROM radcheck WHERE username = :user AND attribute = 'Cleartext-Password'" <<<"$(req twin)"
+	[ "$output" = "$NO_USER" ]
+	grep -q 'user "twin" realm .*returned 2 rows; answering ERR' "$(ERRF)"
+}
+
+@test "--plaintext over a FreeRADIUS radcheck table: the HA1 is computed for the realm asked" {
+	local q="SELECT value FROM radcheck WHERE username = :user AND attribute = 'Cleartext-Password'"
+	run --separate-stderr dma --plaintext -q "$q" <<-IN
+	$(req bob)
+	1 $(req bob "$R2")
+	$(req nobody)
+	$(req twin)
+	IN
+	[ "${lines[0]}" = "$(ok "$HA_BOB1")" ]
+	[ "${lines[1]}" = "1 $(ok "$(md5hex "bob:$R2:bob pw")")" ]
+	[ "${lines[2]}" = "$NO_USER" ]
+	[ "${lines[3]}" = "$NO_USER" ]
+	refute_grep -- 'bob pw' "$(ERRF)"
+	# the default schema holds HA1s: --plaintext needs -q
+	run --separate-stderr "$DMA" "${C[@]}" --plaintext </dev/null
+	one_line_error "--plaintext needs -q"
+}
+
+@test "-g: each row's column is a group; a failed group query is BH, never OK without the groups" {
+	local g="SELECT CONCAT('g-', :user, '-', :realm) UNION ALL SELECT NULL
+	         UNION ALL SELECT CASE WHEN :user = 'bob' THEN (SELECT 1 UNION SELECT 2) ELSE '1' END"
+	run --separate-stderr dma -g "$g" <<-IN
+	$(req alice)
+	$(req bob)
+	$(req nobody)
+	IN
+	[ "${lines[0]}" = "$(ok "$HA_ALICE1" "group=\"g-alice-$R1\" group=\"1\"")" ]
+	[ "${lines[1]}" = 'BH message="MariaDB query failed"' ]
+	[ "${lines[2]}" = "$NO_USER" ]
+	grep -q 'group query failed: Subquery returns more than 1 row (error 1242' "$(ERRF)"
+}
+
+@test "bad -q and -g are refused at start-up, one line, exit 1" {
+	local q
+	for q in "SELECT ha1 FROM digest_users WHERE realm = :realm|bad -q query: it must use :user" \
+		"SELECT ha1 FROM digest_users WHERE username = :user AND realm = :domain|unknown parameter :domain" \
+		"SELECT ha1 FROM digest_users WHERE username = ?|use :user and :realm, not ?" \
+		"SELEC ha1 WHERE :user = ''|error in your SQL syntax" \
+		"SELECT ha1 FROM nosuch WHERE u = :user|Table 'digest.nosuch' doesn't exist" \
+		"SELECT ha1, realm FROM digest_users WHERE username = :user|column 2 is named \"realm\"" \
+		"SELECT ha1 FROM digest_users WHERE username = :user; SELECT 1|error in your SQL syntax" \
+		"SELECT ha1 FROM digest_users WHERE username = 'x' AND ':user'|it must use :user"; do
+		run --separate-stderr "$DMA" "${C[@]}" -q "${q%%|*}" </dev/null
+		one_line_error "${q#*|}"
+	done
+	run --separate-stderr "$DMA" "${C[@]}" -g "SELECT grp, username FROM digest_groups WHERE username = :user" </dev/null
+	one_line_error "bad -g query: it returns 2 columns; it must return exactly one, the group"
+	run --separate-stderr "$DMA" "${C[@]}" -q '' </dev/null
+	one_line_error "-q needs an SQL query"
+}
+
+@test "a -q that would write is refused at start-up; the session writes nothing, ever" {
+	local q
+	# the reader may only SELECT: the server refuses to prepare a write
+	for q in "INSERT INTO audit VALUES (:user) RETURNING who" \
+		"DELETE FROM audit WHERE who = :user RETURNING who"; do
+		run --separate-stderr "$DMA" "${C[@]}" -q "$q" </dev/null
+		one_line_error "bad -q query: "*"command denied to user 'digest_reader'"
+	done
+	# a function that writes is caught at start-up (MariaDB checks it when
+	# preparing, in the read-only session), even where the empty user of
+	# the start-up run would not call it
+	for q in "SELECT bump(:user)" "SELECT CASE WHEN :user <> '' THEN bump(:user) END"; do
+		run --separate-stderr "$DMA" "${C[@]}" -q "$q" </dev/null
+		one_line_error "bad -q query: it must only read, but Cannot execute statement in a READ ONLY transaction"
+	done
+	[ "$(my_sql 'SELECT count(*) FROM audit')" -eq 0 ]
+}
+
+@test "a statement that runs past -t is BH; the others are answered" {
+	local q="SELECT ha1 FROM digest_users WHERE username = :user AND realm = :realm
+	         AND SLEEP(CASE WHEN :user = 'bob' THEN 5 ELSE 0 END) = 0"
+	run --separate-stderr dma -t 1 -q "$q" <<-IN
+	1 $(req bob)
+	2 $(req alice)
+	3 $(req nobody)
+	4 $(req alice "$R2")
+	IN
+	printf '%s\n' "${lines[@]}" | grep -qx '1 BH message="MariaDB query timed out"'
+	grep -q 'MariaDB query timed out (-t 1 s)' "$(ERRF)"
+	printf '%s\n' "${lines[@]}" | grep -qx "2 $(ok "$HA_ALICE1")"
+	printf '%s\n' "${lines[@]}" | grep -qx "3 $NO_USER"
+	printf '%s\n' "${lines[@]}" | grep -qx "4 $(ok "$HA_ALICE2")"
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+# --- hostile input --------------------------------------------------------------
+
+@test "SQL injection through user and realm: data, never SQL; never OK for another user" {
+	local before
+	before=$(my_sql 'SELECT count(*) FROM digest_users')
+	run dma <<-'IN'
+	"x' OR '1'='1":"Main Realm"
+	"alice' --":"Main Realm"
+	"alice'; DELETE FROM digest_users; --":"Main Realm"
+	"alice":"x' OR '1'='1"
+	"alice":"Main Realm' OR realm <> '"
+	"%":"Main Realm"
+	"_lice":"Main Realm"
+	"alice\":"Main Realm"
+	"alice\' OR 1=1 #":"Main Realm"
+	"?":"?"
+	":user":":realm"
+	"alice`":"Main Realm"
+	"alice') UNION SELECT ha1, 1 FROM digest_users #":"Main Realm"
+	"ALICE":"Main Realm"
+	"alice ":"Main Realm"
+	IN
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 15 ]
+	for line in "${lines[@]}"; do
+		[ "$line" = "$NO_USER" ] || { echo "got: $line"; false; }
+	done
+	# an invalid UTF-8 name is ERR without a query (the session is utf8mb4)
+	run --separate-stderr dma -d < <(printf '"alice\xc3":"%s"\n"alice":"\xff"\n' "$R1")
+	[ "${lines[0]}" = "$NO_USER" ]
+	[ "${lines[1]}" = "$NO_USER" ]
+	[ "$(grep -c 'not valid UTF-8' "$(ERRF)")" -eq 2 ]
+	# and through -q's parameters and annotation columns alike
+	run dma -q "SELECT digest, tag FROM accounts WHERE login = :user AND domain = :realm" <<-'IN'
+	"carol' OR '1'='1":"shop"
+	"carol":"shop' OR 'x'='x"
+	"carol\' OR 1 -- ":"shop"
+	IN
+	[ "${lines[0]}" = "$NO_USER" ]
+	[ "${lines[1]}" = "$NO_USER" ]
+	[ "${lines[2]}" = "$NO_USER" ]
+	[ "$(my_sql 'SELECT count(*) FROM digest_users')" -eq "$before" ]
+	run dma <<<"$(req alice)"
+	[ "$output" = "$(ok "$HA_ALICE1" "$GROUPS_ALICE")" ]
+}
+
+# --- secrets and the connection options ---------------------------------------
+
+@test "-W FILE: the password is used, and never shown, debug included; nor is an HA1" {
+	local pwf="$BATS_TEST_TMPDIR/pw"
+	printf '%s\n' "$MY_READER_PASSWORD" >"$pwf"
+	chmod 600 "$pwf"
+	run --separate-stderr "$DMA" -d -W "$pwf" --host 127.0.0.1 --port "$MY_PORT" \
+		--user digest_reader --database digest <<<"$(req alice)"
+	[ "$output" = "$(ok "$HA_ALICE1" "$GROUPS_ALICE")" ]
+	[[ "$stderr" == *"connected to 127.0.0.1:$MY_PORT"* ]]
+	[[ "$stderr" != *"$MY_READER_PASSWORD"* ]]
+	[[ "$stderr" != *"$HA_ALICE1"* ]]
+	# a wrong password: BH (never ERR), logged without it
+	printf 'wrong-%s\n' "$MY_READER_PASSWORD" >"$pwf"
+	run --separate-stderr "$DMA" -d -W "$pwf" --host 127.0.0.1 --port "$MY_PORT" \
+		--user digest_reader --database digest <<<"$(req alice)"
+	[ "$output" = 'BH message="MariaDB server unreachable"' ]
+	[[ "$stderr" == *"Access denied for user 'digest_reader'"* ]]
+	[[ "$stderr" != *"$MY_READER_PASSWORD"* ]]
+	# an empty or missing file is a start-up error
+	: >"$pwf"
+	run --separate-stderr "$DMA" "${C[@]}" -W "$pwf" </dev/null
+	one_line_error "is empty"
+	run --separate-stderr "$DMA" "${C[@]}" -W "$BATS_TEST_TMPDIR/none" </dev/null
+	one_line_error "the password file"
+}
+
+@test "the option file's password is used and never shown; no option takes a password" {
+	run --separate-stderr "$DMA" -d "${C[@]}" <<<"$(req bob)"
+	[ "$output" = "$(ok "$HA_BOB1")" ]
+	[[ "$stderr" != *"$MY_READER_PASSWORD"* ]]
+	run --separate-stderr "$DMA" "${C[@]}" --password "$MY_READER_PASSWORD" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *"$MY_READER_PASSWORD"* ]]
+	run --separate-stderr "$DMA" "${C[@]}" -p "$MY_READER_PASSWORD" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *"$MY_READER_PASSWORD"* ]]
+}
+
+@test "connection options: bad values, arguments and files are one-line errors" {
+	run --separate-stderr "$DMA" "${C[@]}" extra </dev/null
+	one_line_error "unexpected argument"
+	run --separate-stderr "$DMA" --host 127.0.0.1 </dev/null
+	one_line_error "no database"
+	run --separate-stderr "$DMA" "${C[@]}" --port 0 </dev/null
+	one_line_error "--port must be 1 to 65535"
+	run --separate-stderr "$DMA" "${C[@]}" --host 'a:99999' </dev/null
+	one_line_error "--host: a port must be 1 to 65535"
+	run --separate-stderr "$DMA" "${C[@]}" --host 'a,,b' </dev/null
+	one_line_error "--host: an empty host name"
+	run --separate-stderr "$DMA" "${C[@]}" --ssl-mode sometimes </dev/null
+	one_line_error "--ssl-mode must be DISABLED, REQUIRED or VERIFY_IDENTITY"
+	run --separate-stderr "$DMA" --defaults-file "$BATS_TEST_TMPDIR/none" --database digest </dev/null
+	one_line_error "--defaults-file"
+	run --separate-stderr "$DMA" "${C[@]}" -j 0 </dev/null
+	one_line_error "-j must be 1 to 1024"
+	run --separate-stderr "$DMA" "${C[@]}" -t 0 </dev/null
+	one_line_error "-t) must be 1 to 3600 seconds"
+}
+
+@test "--ssl-mode REQUIRED against a server without TLS: BH, never ERR, and why is logged" {
+	run --separate-stderr "$DMA" "${C[@]}" --ssl-mode REQUIRED <<<"$(req alice)"
+	[ "$status" -eq 0 ]
+	[ "$output" = 'BH message="MariaDB server unreachable"' ]
+	[[ "$stderr" == *"MariaDB connection failed"*"the server did not use TLS (--ssl-mode REQUIRED)"* ]]
+}
+
+@test "no digest-helpers schema: a start-up error" {
+	my_root "$MY_DIR" <<-SQL
+	CREATE DATABASE IF NOT EXISTS empty_one;
+	GRANT SELECT ON empty_one.* TO 'digest_reader'@'127.0.0.1';
+	SQL
+	run --separate-stderr "$DMA" --defaults-file "$MY_READER_CNF" --port "$MY_PORT" --database empty_one </dev/null
+	echo 'DROP DATABASE empty_one' | my_root "$MY_DIR"
+	one_line_error "no digest-helpers schema in the database"
+}
+
+# --- outages (these stop, freeze and kill the server: keep them last) ----------
+
+@test "a server that cannot be reached at start: the helper starts, answers BH (never ERR), exits 0" {
+	local port
+	port=$(free_port)
+	run --separate-stderr "$DMA" --defaults-file "$MY_READER_CNF" --port "$port" --database digest <<-IN
+	$(req alice)
+	1 $(req nobody)
+	IN
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 'BH message="MariaDB server unreachable"' ]
+	[ "${lines[1]}" = '1 BH message="MariaDB server unreachable"' ]
+	[[ "$stderr" == *"MariaDB connection failed"* ]]
+}
+
+@test "the server stopped mid-stream: BH, never ERR; OK again after its restart, same helper" {
+	local n
+	bg_start "${C[@]}" --host 127.0.0.1
+	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1" "$GROUPS_ALICE")"
+	ask_expect "$(req nobody)" "$NO_USER"
+	my_stop
+	ask_expect "2 $(req alice)" '2 BH message="MariaDB server unreachable"'
+	ask_expect "$(req nobody)" 'BH message="MariaDB server unreachable"'
+	my_start
+	n=$(until_ok "3 $(req bob)" "3 $(ok "$HA_BOB1")" 20)
+	echo "BH while the server came back: $n" >&3
+	ask_expect "$(req nobody)" "$NO_USER"
+	grep -q "MariaDB connection to 127.0.0.1:$MY_PORT is back" "$BATS_TEST_TMPDIR/bg.err"
+	bg_finish
+}
+
+@test "a restart under a stream of lookups: none lost, none answered twice, never ERR" {
+	local out="$BATS_TEST_TMPDIR/stream"
+	python3 "$BATS_FILE_TMPDIR/stream.py" 7 200 "$(ok "$HA_ALICE1" "$GROUPS_ALICE")" \
+		"$DMA" "${C[@]}" --host 127.0.0.1 >"$out" 2>"$(ERRF)" &
+	local sp=$!
+	sleep 2
+	my_stop
+	sleep 1
+	my_start
+	wait "$sp" || { cat "$out" "$(ERRF)"; false; }
+	echo "restart: $(head -n 2 "$out" | tr '\n' ' ')" >&3
+	grep -q "is back" "$(ERRF)"
+}
+
+@test "a frozen server (SIGSTOP): BH within -t, the helper lives; OK after SIGCONT" {
+	local t0 f="$BATS_TEST_TMPDIR/replies" took
+	bg_start -t 2 "${C[@]}"
+	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1" "$GROUPS_ALICE")"
+	my_freeze
+	t0=$(now_ms)
+	printf '%s\n' "2 $(req alice)" "3 $(req bob)" "4 $(req nobody)" >&7
+	collect 3 10 "$f"
+	took=$(($(now_ms) - t0))
+	echo "the lookups on the frozen server answered in $took ms: $(cut -d' ' -f2- "$f" | sort | uniq -c | tr '\n' ' ')" >&3
+	# never ERR, never OK: the server did not answer
+	refute_grep -v 'BH message="MariaDB ' "$f"
+	diff <(seq 2 4) <(cut -d' ' -f1 "$f" | sort -n)
+	# -t 2 and the second of grace
+	[ "$took" -lt 4500 ]
+	kill -0 "$BG_PID"
+	my_thaw
+	until_ok "5 $(req bob)" "5 $(ok "$HA_BOB1")" 30 >/dev/null
+	ask_expect "6 $(req alice)" "6 $(ok "$HA_ALICE1" "$GROUPS_ALICE")"
+	bg_finish
+}
+
+replica_has_alice() {
+	[ "$(my_sql_on "$MY_REPLICA_PORT" "SELECT count(*) FROM digest_users WHERE username = 'alice'" 2>/dev/null)" = 7 ]
+}
+
+@test "fail-over drill: the primary killed (-9) under a stream; the helper moves to the replica, no line without a reply" {
+	local out="$BATS_TEST_TMPDIR/stream" sp
+	my_replica_setup
+	wait_for 20 replica_has_alice
+	# a change on the primary reaches the replica
+	my_sql "INSERT INTO digest_groups VALUES ('bob', '$R1', 'replicated')"
+	my_replica_sync
+	[ "$(my_sql_on "$MY_REPLICA_PORT" "SELECT grp FROM digest_groups WHERE username = 'bob'")" = replicated ]
+	my_sql "DELETE FROM digest_groups WHERE username = 'bob'"
+	python3 "$BATS_FILE_TMPDIR/stream.py" 8 300 "$(ok "$HA_ALICE1" "$GROUPS_ALICE")" \
+		"$DMA" --defaults-file "$MY_READER_CNF" --database digest \
+		--host "127.0.0.1:$MY_PORT,127.0.0.1:$MY_REPLICA_PORT" >"$out" 2>"$(ERRF)" &
+	sp=$!
+	sleep 3
+	my_kill_primary
+	wait "$sp" || { cat "$out" "$(ERRF)"; false; }
+	echo "fail-over: $(head -n 2 "$out" | tr '\n' ' ')" >&3
+	grep -q "now using 127.0.0.1:$MY_REPLICA_PORT instead of 127.0.0.1:$MY_PORT" "$(ERRF)"
+	# only what was in flight may be BH: at most -j of them
+	[ "$(sed -n 's/.* BH=\([0-9]*\) .*/\1/p' "$out")" -le 4 ]
+	my_start
+}
