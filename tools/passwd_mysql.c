@@ -105,7 +105,7 @@ my_change(const struct passwd_req *req)
 		[PASSWD_DELETE] = "deleted", [PASSWD_DISABLE] = "disabled",
 		[PASSWD_ENABLE] = "enabled",
 	};
-	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE], sg[PASSWD_SHOW_SIZE];
+	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
 	const struct dstr v[3] = { dstr_c(req->user), dstr_c(req->realm),
 	    dstr_c(req->group) };
 	bool grp = req->verb == PASSWD_GROUP_ADD || req->verb == PASSWD_GROUP_DEL;
@@ -113,34 +113,23 @@ my_change(const struct passwd_req *req)
 	long long n;
 	int rc = PASSWD_EXIT_FAIL, found;
 
-	passwd_show(req->user, su);
-	passwd_show(req->realm, sr);
-	passwd_show(grp ? req->group : "", sg);
 	if (mypw_open(&p, req) < 0)
 		return PASSWD_EXIT_FAIL;
 	if (mypw_begin(&p) < 0 || (found = user_exists(&p, v)) < 0)
 		goto out;
 	if (found == 0) {
-		log_error("user %s not found in realm %s", su, sr);
+		passwd_not_found(req);
 		goto out;
 	}
 	if ((n = mypw_write(&p, sql[req->verb], grp ? 3 : 2, v,
-	    grp ? "cannot change the groups" : "cannot change the user")) < 0)
+	    grp ? "cannot change the groups" : "cannot change the user")) < 0 ||
+	    (grp && passwd_group_check(req, (int)n) < 0) || mypw_commit(&p) < 0)
 		goto out;
-	if (n == 0 && req->verb == PASSWD_GROUP_DEL) {
-		log_error("user %s in realm %s is not in group %s", su, sr, sg);
-		goto out;
-	}
-	if (mypw_commit(&p) < 0)
-		goto out;
-	if (!grp)
-		log_info("%s user %s in realm %s", done[req->verb], su, sr);
-	else if (n == 0)
-		log_info("user %s in realm %s is already in group %s", su, sr, sg);
+	if (grp)
+		passwd_group_report(req, (int)n);
 	else
-		log_info("%s user %s in realm %s %s group %s",
-		    req->verb == PASSWD_GROUP_ADD ? "added" : "removed", su, sr,
-		    req->verb == PASSWD_GROUP_ADD ? "to" : "from", sg);
+		log_info("%s user %s in realm %s", done[req->verb],
+		    passwd_show(req->user, su), passwd_show(req->realm, sr));
 	rc = PASSWD_EXIT_OK;
 out:
 	mypw_close(&p);
@@ -177,57 +166,18 @@ my_lookup(struct mypw *p, const struct passwd_req *req, char *ha1_r,
 	return rc;
 }
 
+/* -v's lookup: open, read, close (passwd_verbs.c asks for the password). */
 static int
-my_verify(const struct passwd_req *req)
+my_lookup_closed(const struct passwd_req *req, char *ha1_r, bool *enabled_r)
 {
-	char want[PASSWD_HA1_SIZE], ha1[PASSWD_HA1_SIZE];
-	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
 	struct mypw p;
-	bool enabled = true;
-	int found, rc = PASSWD_EXIT_FAIL;
+	int found;
 
-	passwd_show(req->user, su);
-	passwd_show(req->realm, sr);
 	if (mypw_open(&p, req) < 0)
-		return PASSWD_EXIT_FAIL;
-	found = my_lookup(&p, req, want, &enabled);
+		return -1;
+	found = my_lookup(&p, req, ha1_r, enabled_r);
 	mypw_close(&p);
-	if (found == 0)
-		log_error("user %s not found in realm %s", su, sr);
-	if (found <= 0)
-		return PASSWD_EXIT_FAIL;
-	if (passwd_get_ha1(req, false, ha1) == 0) {
-		if (secret_equal(ha1, want, sizeof(want))) {
-			log_info("password correct for user %s in realm %s", su, sr);
-			rc = PASSWD_EXIT_OK;
-		} else {
-			log_error("wrong password for user %s in realm %s", su, sr);
-			rc = PASSWD_EXIT_MISMATCH;
-		}
-		if (!enabled)
-			log_warn("user %s in realm %s is disabled: logins are refused",
-			    su, sr);
-	}
-	secret_wipe(want, sizeof(want));
-	secret_wipe(ha1, sizeof(ha1));
-	return rc;
-}
-
-/* A group name for -l: control bytes, ',' and '\' as \xHH, as the other
- * stores list them. */
-static void
-print_group(const char *g, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)g[i];
-
-		if (c < 0x20 || c == 0x7f || c == ',' || c == '\\')
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
+	return found;
 }
 
 static bool
@@ -266,7 +216,7 @@ my_list(const struct passwd_req *req)
 		}
 		if (!row[3].null) {
 			fputs(k++ == 0 ? "\t" : ",", stdout);
-			print_group(row[3].p, row[3].n);
+			passwd_print_group(row[3].p, row[3].n);
 		}
 		any = 1;
 		mypw_val_free(prev, 2);
@@ -283,28 +233,20 @@ my_list(const struct passwd_req *req)
 	return rc;
 }
 
+static const struct passwd_store_ops my_ops = {
+	.init = mypw_init,
+	.set = my_set,
+	.change = my_change,
+	.lookup = my_lookup_closed,
+	.list = my_list,
+	.import = mypw_import,
+	.group = my_change,
+};
+
 int
 passwd_mysql_run(const struct passwd_req *req)
 {
-	switch (req->verb) {
-	case PASSWD_INIT:
-		return mypw_init(req);
-	case PASSWD_SET:
-		return my_set(req);
-	case PASSWD_DELETE:
-	case PASSWD_DISABLE:
-	case PASSWD_ENABLE:
-	case PASSWD_GROUP_ADD:
-	case PASSWD_GROUP_DEL:
-		return my_change(req);
-	case PASSWD_VERIFY:
-		return my_verify(req);
-	case PASSWD_LIST:
-		return my_list(req);
-	case PASSWD_IMPORT:
-		return mypw_import(req);
-	}
-	return PASSWD_EXIT_FAIL;
+	return passwd_store_run(&my_ops, req);
 }
 
 #endif /* HAVE_MYSQL */
