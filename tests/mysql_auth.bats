@@ -658,6 +658,26 @@ mkreq() {
 	[[ "$stderr" == *"MariaDB connection failed"*"the server did not use TLS (--ssl-mode REQUIRED)"* ]]
 }
 
+@test "TLS: REQUIRED and VERIFY_IDENTITY with --ssl-ca are used; a CA that signed nothing of the server's is BH" {
+	# OK only when the session runs over TLS
+	local q="SELECT ha1 FROM digest_users WHERE username = :user AND realm = :realm
+	         AND (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS
+	              WHERE VARIABLE_NAME = 'Ssl_cipher') <> ''"
+	my_tls_on
+	run dma --host 127.0.0.1 --ssl-mode REQUIRED -q "$q" <<<"$(req bob)"
+	[ "$output" = "$(ok "$HA_BOB1")" ]
+	run dma --host 127.0.0.1 --ssl-mode VERIFY_IDENTITY --ssl-ca "$MY_TLS_DIR/ca.pem" -q "$q" <<<"1 $(req bob)"
+	[ "$output" = "1 $(ok "$HA_BOB1")" ]
+	run dma --host 127.0.0.1 --ssl-mode DISABLED -q "$q" <<<"$(req bob)"
+	[ "$output" = "$NO_USER" ]
+	run --separate-stderr dma --host 127.0.0.1 --ssl-mode VERIFY_IDENTITY --ssl-ca "$MY_TLS_DIR/other.pem" <<<"$(req bob)"
+	[ "$output" = 'BH message="MariaDB server unreachable"' ]
+	grep -q 'MariaDB connection failed: 127.0.0.1:.*TLS/SSL error' "$(ERRF)"
+	run --separate-stderr "$DMA" "${C[@]}" --ssl-ca "$BATS_TEST_TMPDIR/none" </dev/null
+	one_line_error "--ssl-ca"
+	my_tls_off
+}
+
 @test "no digest-helpers schema: a start-up error" {
 	my_root "$MY_DIR" <<-SQL
 	CREATE DATABASE IF NOT EXISTS empty_one;

@@ -44,6 +44,11 @@
 #                           and replicating from it (binlog position from the
 #                           dump); waits until the replica runs
 #   my_replica_sync         wait until the replica has what the primary has
+#   my_tls_on / my_tls_off  restart the primary with TLS (a CA and a
+#                           server certificate for 127.0.0.1 and localhost,
+#                           made with openssl in $MY_DIR/tls; also a second
+#                           CA, other.pem, that signed nothing the server
+#                           has) / without it
 #   my_teardown             stop both servers, remove their directories
 #
 # Sets and exports:
@@ -56,6 +61,7 @@
 #   MY_ADMIN_PASSWORD, MY_READER_PASSWORD  the passwords (random)
 #   MY_LOG                  the primary's error log
 #   MY_REPLICA_PORT, MY_REPLICA_DIR, MY_REPLICA_LOG  after my_replica_setup
+#   MY_TLS_DIR              after my_tls_on: ca.pem, other.pem
 #
 # mariadbd refuses to run as root without --user: when the tests run as
 # root (CI), every server program runs as the mysql user (setpriv).
@@ -256,6 +262,34 @@ my_kill_primary() {
 	kill -9 "$pid" 2>/dev/null || true
 	wait_for 10 test ! -e "/proc/$pid" || true
 	rm -f "$MY_DIR/mysqld.pid"
+}
+
+my_tls_on() {
+	local d="$MY_DIR/tls"
+	MY_TLS_DIR=$d
+	export MY_TLS_DIR
+	mkdir -p "$d" || return 1
+	(
+		cd "$d" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem \
+			-days 2 -subj "/CN=digest-helpers test CA" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem \
+			-days 2 -subj "/CN=another CA" &&
+		openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+			-subj "/CN=127.0.0.1" &&
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >ext.cnf &&
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out server.pem -days 2 -extfile ext.cnf
+	) >"$MY_DIR/tls.log" 2>&1 || { echo "my_tls_on: openssl failed:" >&2; cat "$MY_DIR/tls.log" >&2; return 1; }
+	if [ "$(id -u)" -eq 0 ]; then chown -R mysql:mysql "$d"; fi
+	my_stop
+	my_start_dir "$MY_DIR" "$MY_PORT" 1 --ssl-cert="$d/server.pem" \
+		--ssl-key="$d/server.key" --ssl-ca="$d/ca.pem"
+}
+
+my_tls_off() {
+	my_stop
+	my_start
 }
 
 my_replica_known() {
