@@ -15,7 +15,7 @@ vgbin="$builddir/vg-bin" logs="$builddir/vg-logs"
 rm -rf "$vgbin" "$logs"
 mkdir -p "$vgbin" "$logs"
 for prog in digest_file_auth digest_sqlite_auth digest_ldap_auth digest_pgsql_auth \
-    digest_passwd digest_calc; do
+    digest_mysql_auth digest_passwd digest_calc; do
 	[ -x "$builddir/$prog" ] || continue
 	cat >"$vgbin/$prog" <<WRAP
 #!/bin/sh
