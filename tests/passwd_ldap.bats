@@ -325,8 +325,14 @@ setpw() {	# setpw PASSWORD [digest_passwd args...]
 	echo 'bob pw' >&9
 	exec 9>&-
 	wait "$pid" || true
-	[[ "$output" != *"$secret"* ]]
 	[[ "$output" == *digest_passwd* ]]
+	if [ -n "${DH_UNDER_VALGRIND:-}" ]; then
+		# valgrind keeps its own copy of the client's arguments, which
+		# is what /proc shows; the program's wiping runs, memcheck looks
+		echo "# under valgrind: the command line shown is valgrind's" >&3
+		return 0
+	fi
+	[[ "$output" != *"$secret"* ]]
 }
 
 @test "the entry is found as the helper finds it (its DN), changed as --bind-dn" {

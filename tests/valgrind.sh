@@ -25,6 +25,8 @@ exec valgrind --quiet --error-exitcode=99 --leak-check=full \\
 WRAP
 	chmod 755 "$vgbin/$prog"
 done
+# the suites read config.h to tell what this build has
+[ ! -f "$builddir/config.h" ] || cp "$builddir/config.h" "$vgbin/"
 chmod 755 "$vgbin"
 
 status=0
