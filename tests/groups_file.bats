@@ -110,6 +110,19 @@ groups_stay() {
 	done
 }
 
+# groups_stay_until_logged SECONDS USER EXPECTED PATTERN: keep asking (each
+# request lets the helper look at the file, at most once a second) until
+# PATTERN is in the log; USER's groups never differ meanwhile
+groups_stay_until_logged() {
+	local end=$((SECONDS + $1)) got
+	until grep -q -- "$4" "$ERRLOG"; do
+		[ "$SECONDS" -lt "$end" ] || { echo "not logged: '$4'" >&2; return 1; }
+		got=$(qg "$2")
+		[ "$got" = "$3" ] || { echo "groups: '$got'" >&2; return 1; }
+		sleep 0.2
+	done
+}
+
 # --- the reply ----------------------------------------------------------------
 
 @test "groups: tests/lib/squid_reply.py reads replies as Squid's code does (its own cases)" {
@@ -455,6 +468,7 @@ groups_stay() {
 	start_helper
 	[ "$(qg alice)" = staff ]
 	: >"$GR"
+	groups_stay_until_logged 5 alice staff 'now empty (still being written?)'
 	groups_stay 2 alice staff
 	[ "$(grep -c 'now empty (still being written?)' "$ERRLOG")" -eq 1 ]
 	printf 'students: alice\n' >"$GR"
@@ -474,6 +488,7 @@ groups_stay() {
 	start_helper
 	[ "$(qg bob)" = $'admins\tstaff\tstudents' ]
 	printf 'staff: alice\nstudents: b' >"$GR"
+	groups_stay_until_logged 5 bob $'admins\tstaff\tstudents' 'last line has no newline'
 	groups_stay 2 bob $'admins\tstaff\tstudents'
 	[ "$(grep -c 'last line has no newline' "$ERRLOG")" -eq 1 ]
 	printf 'ob\n' >>"$GR"
