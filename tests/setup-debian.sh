@@ -7,7 +7,7 @@
 set -eu
 
 build_pkgs="build-essential autoconf automake pkg-config libssl-dev libsqlite3-dev libldap-dev libpq-dev libmariadb-dev"
-test_pkgs="bats curl python3 squid strace apache2-utils sqlite3 slapd ldap-utils openssl valgrind clang libclang-rt-14-dev acl attr postgresql mariadb-server"
+test_pkgs="bats curl python3 squid strace apache2-utils sqlite3 slapd ldap-utils openssl valgrind clang libclang-rt-14-dev acl attr postgresql mariadb-server debhelper lintian apparmor libtool fakeroot"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $test_pkgs"
