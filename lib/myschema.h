@@ -39,10 +39,20 @@
 
 #define MYSCHEMA_VERSION_QUERY "SELECT max(version) FROM digest_schema_version"
 
-/* The helper's lookups: HA1 and enabled flag, then the groups. */
+/* The user's HA1 and enabled flag (digest_passwd reads it too), and the
+ * groups. */
 #define MYSCHEMA_LOOKUP \
 	"SELECT ha1, enabled FROM digest_users WHERE username = ? AND realm = ?"
 #define MYSCHEMA_GROUPS \
 	"SELECT grp FROM digest_groups WHERE username = ? AND realm = ? ORDER BY grp"
+
+/* The helper's lookup: both of the above in one statement, a row per
+ * group (one with grp NULL when there is none; the key makes them all
+ * the one user's), so each lookup is one round trip to the server. */
+#define MYSCHEMA_LOOKUP_GROUPS \
+	"SELECT u.ha1, u.enabled, g.grp FROM digest_users u" \
+	" LEFT JOIN digest_groups g" \
+	" ON g.username = u.username AND g.realm = u.realm" \
+	" WHERE u.username = ? AND u.realm = ? ORDER BY g.grp"
 
 #endif

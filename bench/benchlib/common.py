@@ -17,11 +17,13 @@ FORMATS = [("ha1", "-c user:realm:HA1"), ("plain", "plaintext user:password")]
 QUICK = dict(sizes=[1000, 1000000], runs=3, requests=50000, rtt=5000,
              squid_big_requests=2000, squid_big_rtt=500,
              ldap_users=10000, ldap_requests=5000,
-             pgsql_users=100000, pgsql_requests=20000)
+             pgsql_users=100000, pgsql_requests=20000,
+             mysql_users=100000, mysql_requests=20000)
 FULL = dict(sizes=[1000, 100000, 1000000], runs=5, requests=200000, rtt=20000,
             squid_big_requests=20000, squid_big_rtt=2000,
             ldap_users=10000, ldap_requests=20000,
-            pgsql_users=100000, pgsql_requests=20000)
+            pgsql_users=100000, pgsql_requests=20000,
+            mysql_users=100000, mysql_requests=20000)
 
 
 class Settings:

@@ -1,6 +1,6 @@
 """The benchmark groups: file (ours and Squid's digest_file_auth, with the
 in-process ceiling beside ours), ceiling alone, sqlite (with its own
-in-process ceiling) and ldap; pgsql is in pgsql.py.  Each records its
+in-process ceiling) and ldap; pgsql and mysql are in their own modules.  Each records its
 samples and failures in a stats.Figures."""
 
 import os

@@ -72,6 +72,11 @@ def pgsql_version():
     return m.group(1) if m else "?"
 
 
+def mariadb_version():
+    m = re.search(r"Ver (\S+)", cmd_out(["/usr/sbin/mariadbd", "--version"]))
+    return m.group(1) if m else "?"
+
+
 def ours_version(builddir):
     ours = cmd_out([os.path.join(builddir, "digest_file_auth"), "--version"])
     rev = cmd_out(["git", "-C", SRCDIR, "rev-parse", "--short", "HEAD"])
@@ -87,6 +92,7 @@ def software(builddir):
             ("SQLite", sqlite3.sqlite_version),
             ("slapd (OpenLDAP)", slapd_version()),
             ("PostgreSQL server", pgsql_version()),
+            ("MariaDB server", mariadb_version()),
             ("compiler", first_line(cmd_out(["cc", "--version"])) or "?"),
             ("ours", ours_version(builddir))]
 

@@ -2,7 +2,8 @@
 
 from .common import REALM, UNKNOWN_FRACTION
 from .fmt import fmt_n
-from .pgsql import method_text
+from .mysql import method_text as mysql_method
+from .pgsql import method_text as pgsql_method
 
 GENERAL = (
     "- Users `user0000000`...; realm `%s`. Password files of %s users, plaintext "
@@ -70,4 +71,4 @@ def method_md(s):
         out += SQUID_BIG % (fmt_n(s.big), fmt_n(s.squid_big_requests),
                             fmt_n(s.squid_big_rtt), fmt_n(s.rtt), fmt_n(s.requests))
     return out + OTHERS % (s.runs, fmt_n(max(s.sizes)), fmt_n(s.ldap_users),
-                           fmt_n(s.ldap_requests)) + method_text(s) + "\n"
+                           fmt_n(s.ldap_requests)) + pgsql_method(s) + mysql_method(s) + "\n"

@@ -26,15 +26,14 @@ import subprocess
 import tempfile
 import time
 
-from .common import REALM, SRCDIR, say
-from .data import ha1, make_requests, password, user_name, write_lines
-from .fmt import fmt_n, ratio_cell
-from .measure import FAILURES, check_answers, run_client
-from .stats import paired_range, target_row
+from .common import SRCDIR, say
+from .data import make_requests, write_lines
+from .fmt import fmt_n
+from .sqlsrv import (CLK_TCK, SqlGroup, children, one_run, proc_stat, sql_rows,
+                     sql_targets, write_users)
 
 LIB = os.path.join(SRCDIR, "tests", "lib")
 CONFIGS = (("ours -j 1", "1"), ("ours -j 16", "16"))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # common.bash (require_cmd, free_port, wait_for) and pgsql.bash outside
 # bats, as slapd.py runs slapd.bash; then the values the bench needs
@@ -53,37 +52,6 @@ for v in PG_DIR PG_PORT PG_BINDIR PG_CONNINFO_ADMIN PG_CONNINFO_READER PG_PASSFI
 	printf '%s=%s\n' "$v" "${!v}"
 done
 '''
-
-
-def server_cores():
-    """The CPUs the server may run on: those this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def proc_stat(pid):
-    """(ppid, utime + stime, cutime + cstime) in ticks, or None."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            text = f.read()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2:].split()
-    # after the name: state ppid ... utime(14) stime cutime cstime (1-based)
-    return int(fields[1]), int(fields[11]) + int(fields[12]), \
-        int(fields[13]) + int(fields[14])
-
-
-def children(pid):
-    out = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            st = proc_stat(int(name))
-            if st and st[0] == pid:
-                out.append(int(name))
-    return out
 
 
 class Pgsql:
@@ -198,42 +166,6 @@ def missing(bins):
     return None
 
 
-def write_users(path, nusers):
-    """nusers lines user:realm:HA1: data.Store's users, seeded the same."""
-    rnd = random.Random(nusers)
-    lines = []
-    for i in range(nusers):
-        u = user_name(i)
-        lines.append("%s:%s:%s\n" % (u, REALM, ha1(u, REALM, password(rnd))))
-    write_lines(path, lines)
-
-
-def one_run(s, pg, name, cmd, bins, reqs, known, fig):
-    """One helper run: its throughput, and the server CPU it cost."""
-    key = ("pgsql", s.pgsql_users, "ha1", name)
-    base = len(children(pg.pid))
-    try:
-        cpu0 = pg.cpu()
-        res = run_client(bins["client"], name, cmd, batch=reqs, stall_ms=5000,
-                         timeout=600)
-        pg.settle(base)
-        used = pg.cpu() - cpu0
-        check_answers(res, known, True, 0)
-    except FAILURES as e:
-        fig.error(key, str(e))
-        say("  FAILED pgsql %s: %s" % (name, e))
-        return
-    per = used / (len(known) + 1)      # the batch and the load line
-    g, size = "pgsql", s.pgsql_users
-    fig.add((g, "load_ms", size, "ha1", name), res["load_us"] / 1000)
-    fig.add((g, "batch_rate", size, "ha1", name), res["batch_rate"])
-    fig.add((g, "rss_mb", size, "ha1", name), res["maxrss_kb"] / 1024)
-    if per > 0:
-        fig.add((g, "server_us", size, "ha1", name), per * 1e6)
-        # one connection is served by one backend process: one core
-        fig.add((g, "limit_rate", size, "ha1", name), 1 / per)
-
-
 def bench_pgsql(s, bins, fig, tmp, cleanup):
     why = missing(bins)
     if why:
@@ -265,60 +197,23 @@ def bench_pgsql(s, bins, fig, tmp, cleanup):
         say("pgsql: run %d of %d" % (run + 1, s.runs))
         for name, j in CONFIGS:
             cmd = ["env", pw, bins["pgsql"], "-j", j, pg.env["PG_CONNINFO_READER"]]
-            one_run(s, pg, name, cmd, bins, reqs, known, fig)
+            one_run(group(s), pg, name, cmd, bins, reqs, known, fig)
     pg.stop()
 
 
 # --- report -------------------------------------------------------------------
 
-def key(s, figname, name):
-    return ("pgsql", figname, s.pgsql_users, "ha1", name)
-
-
-def vs_limit(s, fig, name):
-    """Helper throughput / the server-bound limit of the same runs."""
-    return fig.ratio(key(s, "batch_rate", name), key(s, "limit_rate", name))
+def group(s):
+    """One connection is served by one backend process: one core."""
+    return SqlGroup("pgsql", "PostgreSQL", s.pgsql_users, CONFIGS, lambda name: 1)
 
 
 def pgsql_targets(s, fig):
-    j1, j16 = CONFIGS[0][0], CONFIGS[1][0]
-    scale = fig.ratio(key(s, "batch_rate", j16), key(s, "batch_rate", j1))
-    pr = paired_range(fig, key(s, "batch_rate", j16), key(s, "batch_rate", j1))
-    spread = " (run-by-run %s-%s)" % (ratio_cell(pr[0]), ratio_cell(pr[1])) if pr else ""
-    lim = vs_limit(s, fig, j16)
-    pl = paired_range(fig, key(s, "batch_rate", j16), key(s, "limit_rate", j16))
-    lspread = " (run-by-run %s-%s)" % (ratio_cell(pl[0]), ratio_cell(pl[1])) if pl else ""
-    return [
-        target_row("PostgreSQL throughput with channel IDs, -j 16 vs -j 1",
-                   ">= 3x -j 1", [scale], lambda x: x >= 3,
-                   lambda v: ratio_cell(v[0]) + spread),
-        target_row("PostgreSQL throughput, -j 16, vs the server-bound limit "
-                   "(the one core of the connection's backend: see Method)",
-                   ">= 0.7x the limit", [lim], lambda x: x >= 0.7,
-                   lambda v: ratio_cell(v[0]) + lspread + " (-j 1: %s; against all "
-                   "%d cores of the machine: %s)"
-                   % (ratio_cell(vs_limit(s, fig, j1)), server_cores(),
-                      ratio_cell(v[0] / server_cores()))),
-    ]
+    return sql_targets(group(s), fig, "the one core of the connection's backend")
 
 
 def pgsql_rows(s, fig, fmt_stat, fig_label):
-    """Rows of the "other" table: per configuration, the helper's figures,
-    the server's CPU per lookup and the limit it sets."""
-    rows = []
-    j1 = CONFIGS[0][0]
-    for name, _ in CONFIGS:
-        store = "%s users, %s" % (fmt_n(s.pgsql_users), name)
-        for figname in ("load_ms", "batch_rate", "rss_mb", "server_us", "limit_rate"):
-            st = fig.stats(key(s, figname, name))
-            extra = ""
-            if figname == "batch_rate":
-                extra = "helper/limit " + ratio_cell(vs_limit(s, fig, name))
-                if name != j1:
-                    extra += ", vs -j 1 " + ratio_cell(
-                        fig.ratio(key(s, figname, name), key(s, figname, j1)))
-            rows.append(("pgsql", store, fig_label(figname), fmt_stat(st, figname), extra))
-    return rows
+    return sql_rows(group(s), fig, fmt_stat, fig_label)
 
 
 METHOD = (
@@ -338,8 +233,7 @@ METHOD = (
     "**Server-bound limit** = 1 / that CPU per lookup: the lookups/s the server "
     "could answer on the cores it may use for the helper. The helper keeps one "
     "connection (pipelined, as digest_pgsql_auth(8) says), which the server serves "
-    "with one backend process, so one core at a time; the target row also shows the "
-    "ratio against all %d cores. The helper's ratio to the limit is per run. At `-j 1` each lookup is a "
+    "with one backend process, so one core at a time. The helper's ratio to the limit is per run. At `-j 1` each lookup is a "
     "round trip to the server and back, so its rate moves with where the scheduler "
     "puts the helper and the backend (the wake-up costs of the round-trip figures "
     "above): on this VM it is bimodal from run to run. Server, helper and client "
@@ -347,6 +241,5 @@ METHOD = (
 
 
 def method_text(s):
-    n = server_cores()
-    return METHOD % (fmt_n(s.pgsql_users), fmt_n(s.pgsql_requests), CLK_TCK, n,
+    return METHOD % (fmt_n(s.pgsql_users), fmt_n(s.pgsql_requests), CLK_TCK,
                      os.cpu_count())

@@ -9,6 +9,7 @@ from .common import FORMATS
 from .fmt import fmt_n, fmt_short, fmt_stat, md_table, ratio_cell, text_table
 from .measure import RTT_FIGURES
 from .method import method_md
+from .mysql import mysql_rows, mysql_targets
 from .pgsql import pgsql_rows, pgsql_targets
 from .stats import paired_range, sqlite_squid_key, targets
 
@@ -110,7 +111,7 @@ def ldap_rows(s, fig):
 
 def other_rows(s, fig):
     return (ceiling_rows(s, fig) + sqlite_rows(s, fig) + ldap_rows(s, fig)
-            + pgsql_rows(s, fig, fmt_stat, fig_label))
+            + pgsql_rows(s, fig, fmt_stat, fig_label) + mysql_rows(s, fig, fmt_stat, fig_label))
 
 
 # --- CSV ----------------------------------------------------------------------
@@ -211,7 +212,7 @@ class Report:
         self.s, self.fig, self.info = s, fig, info
         self.started, self.elapsed = started, elapsed
         self.md_path, self.csv_path = md_path, csv_path
-        self.trows = targets(s, fig) + pgsql_targets(s, fig)
+        self.trows = targets(s, fig) + pgsql_targets(s, fig) + mysql_targets(s, fig)
         self.quick = ("QUICK RUN (%d runs per figure, fewer sizes and lines: for "
                       "development, not for comparison)" % s.runs) if s.quick else None
 

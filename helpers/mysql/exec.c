@@ -109,13 +109,39 @@ add_columns(MYSQL_STMT *st, const unsigned long *len, const my_bool *nul,
 	mysql_free_result(md);
 }
 
-/* The lookup's stored result: the verdict, and -q's annotations. */
+/* The joined lookup's groups (MYSCHEMA_LOOKUP_GROUPS): the third column
+ * of the current row and of each row after it; a NULL (no group) adds
+ * nothing.  0, or -1 when a row cannot be read. */
+static int
+joined_groups(MYSQL_STMT *st, MYSQL_BIND *b, unsigned long *len,
+    my_bool *nul, unsigned n, struct notes *nt)
+{
+	struct sql_val v;
+	int rc = 0;
+
+	while (rc == 0) {
+		if (column(st, 2, len[2], nul[2], &v) < 0) {
+			val_free(&v);
+			return -1;
+		}
+		sql_add_note(nt, "group", &v);
+		val_free(&v);
+		rc = next_row(st, b, len, nul, n);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* The lookup's stored result: the verdict, and -q's annotations or the
+ * joined lookup's groups. */
 static enum backend_result
 judge_lookup(struct my_ctx *x, struct my_conn *k, struct my_lookup *s,
     struct backend_answer *a)
 {
 	MYSQL_STMT *st = k->look;
-	unsigned long long rows = mysql_stmt_num_rows(st);
+	bool joined = x->look.kind == SQL_LOOKUP_GROUPS;
+	/* the joined lookup's rows are the one user's groups */
+	unsigned long long rows = joined && mysql_stmt_num_rows(st) > 1 ? 1 :
+	    mysql_stmt_num_rows(st);
 	unsigned n = mysql_stmt_field_count(st);
 	MYSQL_BIND *b = xcalloc(n + 1, sizeof(*b));
 	unsigned long *len = xcalloc(n + 1, sizeof(*len));
@@ -127,7 +153,7 @@ judge_lookup(struct my_ctx *x, struct my_conn *k, struct my_lookup *s,
 	a->err = "MariaDB result unreadable";
 	if (rows == 1 && n >= 1 && (next_row(st, b, len, nul, n) != 0 ||
 	    column(st, 0, len[0], nul[0], &first) < 0 ||
-	    (x->look.kind == SQL_LOOKUP && n >= 2 &&
+	    (x->look.kind != SQL_LOOKUP_CUSTOM && n >= 2 &&
 	    column(st, 1, len[1], nul[1], &en) < 0)))
 		goto out;
 	if (!en.null)
@@ -136,6 +162,13 @@ judge_lookup(struct my_ctx *x, struct my_conn *k, struct my_lookup *s,
 	    enabled, a);
 	if (r == BACKEND_FOUND && x->look.kind == SQL_LOOKUP_CUSTOM)
 		add_columns(st, len, nul, n, a->notes);
+	if (r == BACKEND_FOUND && joined && n == 3 &&
+	    joined_groups(st, b, len, nul, n, a->notes) < 0) {
+		/* an OK without all the user's groups would answer the
+		 * proxy's ACLs wrongly */
+		secret_wipe(a->ha1, sizeof(a->ha1));
+		r = BACKEND_FAIL;
+	}
 out:
 	val_free(&first);
 	val_free(&en);

@@ -47,6 +47,21 @@ my_fini(void **ctx)
 	mysql_library_end();
 }
 
+/* The default schema's lookup and groups as one statement
+ * (MYSCHEMA_LOOKUP_GROUPS): a connection runs one statement at a time,
+ * so two would be two round trips per lookup.  -q or -g keep theirs. */
+static void
+join_default(struct my_ctx *x)
+{
+	if (x->look.kind != SQL_LOOKUP || x->groups.kind != SQL_GROUPS ||
+	    x->groups.sql == NULL)
+		return;
+	sql_stmt_free(&x->look);
+	x->look.sql = xstrdup(MYSCHEMA_LOOKUP_GROUPS);
+	x->look.kind = SQL_LOOKUP_GROUPS;
+	sql_stmt_free(&x->groups);
+}
+
 static int
 my_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
     size_t errlen)
@@ -79,8 +94,10 @@ my_init(void **ctx_r, void *conf, int argc, char **argv, char *err_r,
 		goto fail;
 	}
 	if (sql_make_statements(&c->sql, SQL_MYSQL, MYSCHEMA_LOOKUP,
-	    MYSCHEMA_GROUPS, &x->look, &x->groups, err_r, errlen) < 0 ||
-	    my_conn_first(x, err_r, errlen) < 0)
+	    MYSCHEMA_GROUPS, &x->look, &x->groups, err_r, errlen) < 0)
+		goto fail;
+	join_default(x);
+	if (my_conn_first(x, err_r, errlen) < 0)
 		goto fail;
 	*ctx_r = x;
 	return 0;

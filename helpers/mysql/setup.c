@@ -229,7 +229,7 @@ my_setup(struct my_ctx *x, struct my_conn *k, char *err, size_t errlen)
 	enum my_setup rc;
 
 	rc = session(x, k->m, err, errlen);
-	if (rc == MY_SETUP_OK && x->look.kind == SQL_LOOKUP)
+	if (rc == MY_SETUP_OK && x->look.kind != SQL_LOOKUP_CUSTOM)
 		rc = schema(x, k->m, err, errlen);
 	if (rc == MY_SETUP_OK)
 		rc = prepare(x, k->m, &x->look, &k->look, err, errlen);

@@ -112,7 +112,7 @@ sql_judge_row(struct sql_judge *j, enum sql_kind kind, const struct sql_who *w,
 	}
 	if (rows == 0 || first == NULL || first->null)
 		return BACKEND_NOT_FOUND;	/* no row, or no password set */
-	if (kind == SQL_LOOKUP && !enabled) {
+	if ((kind == SQL_LOOKUP || kind == SQL_LOOKUP_GROUPS) && !enabled) {
 		if (log_debug_enabled())
 			log_debug("user \"%s\" realm \"%s\" is disabled",
 			    log_sanitize(w->user, w->user_len, u, sizeof(u)),

@@ -84,6 +84,7 @@ int sql_translate(enum sql_dialect d, const char *what, const char *sql,
 /* stmt.c: a statement of the helper, prepared on every connection. */
 enum sql_kind {
 	SQL_LOOKUP,		/* the default schema's: ha1, enabled */
+	SQL_LOOKUP_GROUPS,	/* the same with a group per row (joined) */
 	SQL_LOOKUP_CUSTOM,	/* -q: HA1 (or password), then annotations */
 	SQL_GROUPS,		/* the default schema's groups */
 	SQL_GROUPS_CUSTOM,	/* -g: one column, the group */
@@ -153,7 +154,8 @@ struct sql_judge {
 bool sql_log_now(struct sql_judge *j, const char *code);
 
 /* The verdict on a lookup's result: rows of it, the first row's first
- * value, and for the default schema (kind SQL_LOOKUP) whether the user
+ * value, and for the default schema (kind SQL_LOOKUP or
+ * SQL_LOOKUP_GROUPS, whose rows are the one user's groups) whether the user
  * is enabled.  0 rows, a NULL or a disabled user is ERR; more than one
  * row is ERR (ambiguous, logged); a value that is not an HA1 is BH
  * (logged once per user, never the value); else OK with the HA1 (from

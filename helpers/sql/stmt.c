@@ -18,6 +18,7 @@
 
 static const char *const kind_bad[] = {
 	[SQL_LOOKUP] = "cannot prepare the lookup",
+	[SQL_LOOKUP_GROUPS] = "cannot prepare the lookup",
 	[SQL_LOOKUP_CUSTOM] = "bad -q query",
 	[SQL_GROUPS] = "cannot prepare the group lookup",
 	[SQL_GROUPS_CUSTOM] = "bad -g query",
@@ -82,10 +83,12 @@ sql_check_columns(const struct sql_stmt *st, const char *const *names, int n,
 	int i;
 
 	if ((st->kind == SQL_LOOKUP && n != 2) ||
+	    (st->kind == SQL_LOOKUP_GROUPS && n != 3) ||
 	    (st->kind == SQL_LOOKUP_CUSTOM && n < 1) ||
 	    ((st->kind == SQL_GROUPS || st->kind == SQL_GROUPS_CUSTOM) && n != 1)) {
 		snprintf(err, errlen, "%s: it returns %d columns; it must return %s",
 		    kind_bad[st->kind], n, st->kind == SQL_LOOKUP ? "ha1 and enabled" :
+		    st->kind == SQL_LOOKUP_GROUPS ? "ha1, enabled and grp" :
 		    st->kind == SQL_LOOKUP_CUSTOM ? "the HA1 first" :
 		    "exactly one, the group");
 		return -1;
