@@ -16,21 +16,18 @@ utime + stime of that process (all its threads, those that have ended
 included) from /proc, before and after each helper run."""
 
 import os
-import pwd
 import random
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
-from .common import SRCDIR, say
+from .common import say
 from .data import make_requests, write_lines
 from .fmt import fmt_n
-from .sqlsrv import (CLK_TCK, SqlGroup, one_run, proc_stat, server_cores, sql_rows,
-                     sql_targets, write_users)
+from .sqlsrv import (CLK_TCK, SqlGroup, one_run, proc_stat, run_fixture, server_cores,
+                     sql_rows, sql_targets, write_users)
 
-LIB = os.path.join(SRCDIR, "tests", "lib")
 # -j 4, the default, is what the targets are for; -j 8 shows how far more
 # connections go on the same machine
 CONFIGS = (("ours -j 1", "1"), ("ours -j 4", "4"), ("ours -j 8", "8"))
@@ -46,7 +43,7 @@ top_srcdir=$BENCH_SRCDIR
 . "$BENCH_LIB/mysql.bash"
 # the server's directory is the one the bench made, so that its cleanup
 # knows where the pid file is even if interrupted in here
-my_owned_tmpdir() { printf '%s\n' "$BENCH_MYDIR"; }
+my_owned_tmpdir() { printf '%s\n' "$BENCH_DIR"; }
 my_setup "$1"
 my_schema
 for v in MY_DIR MY_PORT MY_ADMIN_CNF MY_READER_CNF; do
@@ -68,17 +65,8 @@ class Mysql:
     def start(self):
         """my_setup in a directory under /tmp owned by the server's user
         (the server cannot reach the bench's 0700 temporary directory)."""
-        self.mydir = tempfile.mkdtemp(prefix="dh-mysql.", dir="/tmp")
-        if os.getuid() == 0:
-            pw = pwd.getpwnam("mysql")
-            os.chown(self.mydir, pw.pw_uid, pw.pw_gid)
-        env = dict(os.environ, BENCH_SRCDIR=SRCDIR, BENCH_LIB=LIB, BENCH_MYDIR=self.mydir)
-        p = subprocess.run(["bash", "-c", SETUP, "mysql.bash", self.dir], env=env,
-                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
-        for line in p.stdout.splitlines():
-            k, sep, v = line.partition("=")
-            if sep and k.startswith("MY_"):
-                self.env[k] = v
+        self.mydir, self.env, p = run_fixture(SETUP, "mysql.bash", "mysql",
+                                              self.dir, "MY_")
         self.pid = self.server_pid()
         if p.returncode != 0 or not self.pid:
             raise RuntimeError("tests/lib/mysql.bash my_setup failed: "

@@ -18,21 +18,18 @@ from /proc, before and after each helper run."""
 
 import glob
 import os
-import pwd
 import random
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
-from .common import SRCDIR, say
+from .common import say
 from .data import make_requests, write_lines
 from .fmt import fmt_n
-from .sqlsrv import (CLK_TCK, SqlGroup, children, one_run, proc_stat, sql_rows,
-                     sql_targets, write_users)
+from .sqlsrv import (CLK_TCK, SqlGroup, children, one_run, proc_stat, run_fixture,
+                     sql_rows, sql_targets, write_users)
 
-LIB = os.path.join(SRCDIR, "tests", "lib")
 CONFIGS = (("ours -j 1", "1"), ("ours -j 16", "16"))
 
 # common.bash (require_cmd, free_port, wait_for) and pgsql.bash outside
@@ -46,7 +43,7 @@ top_srcdir=$BENCH_SRCDIR
 . "$BENCH_LIB/pgsql.bash"
 # the cluster's directory is the one the bench made, so that its cleanup
 # knows where the postmaster's pid file is even if interrupted in here
-pg_owned_tmpdir() { printf '%s\n' "$BENCH_PGDIR"; }
+pg_owned_tmpdir() { printf '%s\n' "$BENCH_DIR"; }
 pg_setup "$1"
 for v in PG_DIR PG_PORT PG_BINDIR PG_CONNINFO_ADMIN PG_CONNINFO_READER PG_PASSFILE; do
 	printf '%s=%s\n' "$v" "${!v}"
@@ -67,17 +64,8 @@ class Pgsql:
     def start(self):
         """pg_setup in a directory under /tmp owned by the cluster's user
         (the server cannot reach the bench's 0700 temporary directory)."""
-        self.pgdir = tempfile.mkdtemp(prefix="dh-pgsql.", dir="/tmp")
-        if os.getuid() == 0:
-            pw = pwd.getpwnam("postgres")
-            os.chown(self.pgdir, pw.pw_uid, pw.pw_gid)
-        env = dict(os.environ, BENCH_SRCDIR=SRCDIR, BENCH_LIB=LIB, BENCH_PGDIR=self.pgdir)
-        p = subprocess.run(["bash", "-c", SETUP, "pgsql.bash", self.dir], env=env,
-                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
-        for line in p.stdout.splitlines():
-            k, sep, v = line.partition("=")
-            if sep and k.startswith("PG_"):
-                self.env[k] = v
+        self.pgdir, self.env, p = run_fixture(SETUP, "pgsql.bash", "postgres",
+                                              self.dir, "PG_")
         self.pid = self.postmaster()
         if p.returncode != 0 or not self.pid:
             raise RuntimeError("tests/lib/pgsql.bash pg_setup failed: "

@@ -9,9 +9,12 @@ for a configuration (the server-bound limit is that many cores divided by
 the server's CPU per lookup)."""
 
 import os
+import pwd
 import random
+import subprocess
+import tempfile
 
-from .common import REALM, say
+from .common import REALM, SRCDIR, say
 from .data import ha1, password, user_name, write_lines
 from .fmt import fmt_n, ratio_cell
 from .measure import FAILURES, check_answers, run_client
@@ -60,6 +63,29 @@ def write_users(path, nusers):
         u = user_name(i)
         lines.append("%s:%s:%s\n" % (u, REALM, ha1(u, REALM, password(rnd))))
     write_lines(path, lines)
+
+
+def run_fixture(script, fixture, owner, arg, prefix):
+    """Run a server fixture of tests/lib/ (script: bash that sources it and
+    prints NAME=value lines) with the server's directory made here, under
+    /tmp and owned by the server's user when run as root (the server
+    cannot reach the bench's 0700 temporary directory), in BENCH_DIR.
+    Returns (that directory, the NAME=value pairs whose names start with
+    prefix, the completed process)."""
+    d = tempfile.mkdtemp(prefix="dh-%s." % fixture.split(".")[0], dir="/tmp")
+    if os.getuid() == 0:
+        pw = pwd.getpwnam(owner)
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+    env = dict(os.environ, BENCH_SRCDIR=SRCDIR, BENCH_LIB=os.path.join(SRCDIR, "tests", "lib"),
+               BENCH_DIR=d)
+    p = subprocess.run(["bash", "-c", script, fixture, arg], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    out = {}
+    for line in p.stdout.splitlines():
+        k, sep, v = line.partition("=")
+        if sep and k.startswith(prefix):
+            out[k] = v
+    return d, out, p
 
 
 class SqlGroup:
