@@ -16,17 +16,20 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "digest.h"
 #include "fdio.h"
+#include "htable.h"
 #include "htdigest.h"
 #include "log.h"
 #include "passwd.h"
 #include "passwd_import.h"
 #include "safefile.h"
+#include "secret.h"
 
 /* Warnings about skipped lines; the summary counts them all. */
 #define IMPORT_MAX_WARNINGS 20
@@ -126,6 +129,49 @@ import_read(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
 	return *buf_r != NULL ? 0 : -1;
 }
 
+void
+import_seen_init(struct import_seen *s, const char *buf, size_t len)
+{
+	size_t lines = 1, size = 16;
+	const char *p = buf, *end = buf + len;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lines++;
+		p++;
+	}
+	while (size < 2 * lines)
+		size *= 2;
+	s->k = xcalloc(size, sizeof(*s->k));
+	s->mask = size - 1;
+}
+
+bool
+import_seen_add(struct import_seen *s, const char *u, size_t un,
+    const char *r, size_t rn)
+{
+	size_t i = (size_t)htable_key_hash(htable_user_hash(u, un),
+	    htable_realm_hash(r, rn)) & s->mask;
+	struct import_seen_key *k;
+
+	for (;; i = (i + 1) & s->mask) {
+		k = &s->k[i];
+		if (k->user == NULL) {
+			*k = (struct import_seen_key){ u, r, un, rn };
+			return true;
+		}
+		if (k->user_len == un && k->realm_len == rn &&
+		    memcmp(k->user, u, un) == 0 && memcmp(k->realm, r, rn) == 0)
+			return false;
+	}
+}
+
+void
+import_seen_free(struct import_seen *s)
+{
+	free(s->k);
+	s->k = NULL;
+}
+
 #ifdef HAVE_SQLITE
 
 #include <fcntl.h>
@@ -133,7 +179,6 @@ import_read(const char *path, char **buf_r, size_t *len_r, size_t *cap_r)
 #include <sqlite3.h>
 
 #include "passwd_store.h"
-#include "secret.h"
 
 #define SQL_SEEN_CREATE \
 	"CREATE TEMP TABLE import_seen (user TEXT NOT NULL, realm TEXT NOT NULL," \

@@ -1,7 +1,8 @@
-/* passwd_import.h - what --import shares between the SQLite and the
- * PostgreSQL stores (passwd_import.c, passwd_pgsql_import.c): reading
- * the htdigest file, parsing one of its lines, and going down the lines
- * with the warnings about skipped ones and the progress line.
+/* passwd_import.h - what --import shares between the SQLite, PostgreSQL
+ * and MariaDB stores (passwd_import.c, passwd_pgsql_import.c,
+ * passwd_mysql_import.c): reading the htdigest file, parsing one of its
+ * lines, the set of keys seen, and going down the lines with the warnings
+ * about skipped ones and the progress line.
  */
 #ifndef DH_PASSWD_IMPORT_H
 #define DH_PASSWD_IMPORT_H
@@ -38,6 +39,23 @@ int import_read(const char *path, char **buf_r, size_t *len_r, size_t *cap_r);
  * is skipped: "" for comment and blank lines (skipped silently). */
 const char *import_parse(const char *p, size_t n, struct dstr *user,
     struct dstr *realm, char *ha1);
+
+/* The (user, realm) keys an import has seen, so that the first line of a
+ * key wins: an open-addressing set whose keys point into the file's
+ * buffer, sized by import_seen_init for every line of it. */
+struct import_seen_key {
+	const char *user, *realm;
+	size_t user_len, realm_len;
+};
+struct import_seen {
+	struct import_seen_key *k;
+	size_t mask;
+};
+void import_seen_init(struct import_seen *s, const char *buf, size_t len);
+/* true when the key is new (and now recorded) */
+bool import_seen_add(struct import_seen *s, const char *u, size_t un,
+    const char *r, size_t rn);
+void import_seen_free(struct import_seen *s);
 
 /* Count a skipped line, with a warning for the first ones. */
 void import_skip(struct import_count *c, size_t lineno, const char *why);

@@ -19,47 +19,20 @@
 #include <string.h>
 
 #include "digest.h"
-#include "htable.h"
 #include "log.h"
 #include "passwd.h"
 #include "passwd_import.h"
 #include "passwd_mysql_int.h"
 #include "secret.h"
 
-/* The (user, realm) keys this import has seen: the first line wins. */
-struct seen_key {
-	const char *user, *realm;	/* into the file's buffer */
-	size_t user_len, realm_len;
-};
 
 struct import {
 	struct import_count c;
 	struct mypw *p;
 	MYSQL_STMT *st;
-	struct seen_key *seen;
-	size_t seen_mask;
+	struct import_seen seen;
 	bool failed;
 };
-
-/* Record key in the set: true when it is new. */
-static bool
-seen_add(struct import *im, const char *u, size_t un, const char *r, size_t rn)
-{
-	size_t i = (size_t)htable_key_hash(htable_user_hash(u, un),
-	    htable_realm_hash(r, rn)) & im->seen_mask;
-	struct seen_key *k;
-
-	for (;; i = (i + 1) & im->seen_mask) {
-		k = &im->seen[i];
-		if (k->user == NULL) {
-			*k = (struct seen_key){ u, r, un, rn };
-			return true;
-		}
-		if (k->user_len == un && k->realm_len == rn &&
-		    memcmp(k->user, u, un) == 0 && memcmp(k->realm, r, rn) == 0)
-			return false;
-	}
-}
 
 /* Store the row of one line.  The HA1 is wiped once sent.  Returns 0: a
  * failure stops the import through import_stopped. */
@@ -77,7 +50,8 @@ import_line(void *arg, const char *p, size_t n, size_t lineno)
 	why = import_parse(p, n, &v[0], &v[1], ha1);
 	if (why == NULL)
 		v[2] = (struct dstr){ ha1, 32 };
-	if (why == NULL && !seen_add(im, v[0].p, v[0].n, v[1].p, v[1].n))
+	if (why == NULL && !import_seen_add(&im->seen, v[0].p, v[0].n, v[1].p,
+	    v[1].n))
 		why = "an earlier line has the same user and realm (the first is used)";
 	if (why != NULL) {
 		if (*why != '\0')
@@ -113,23 +87,6 @@ import_stopped(void *arg)
 	return ((struct import *)arg)->failed;
 }
 
-/* Room for every line of buf in the set, at most half full. */
-static void
-import_seen_alloc(struct import *im, const char *buf, size_t len)
-{
-	size_t lines = 1, size = 16;
-	const char *p = buf, *end = buf + len;
-
-	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		lines++;
-		p++;
-	}
-	while (size < 2 * lines)
-		size *= 2;
-	im->seen = xcalloc(size, sizeof(*im->seen));
-	im->seen_mask = size - 1;
-}
-
 int
 mypw_import(const struct passwd_req *req)
 {
@@ -147,7 +104,7 @@ mypw_import(const struct passwd_req *req)
 		return PASSWD_EXIT_FAIL;
 	if (import_read(req->import, &buf, &len, &cap) < 0)
 		goto out;
-	import_seen_alloc(&im, buf, len);
+	import_seen_init(&im.seen, buf, len);
 	if (mypw_begin(&p) < 0)
 		goto out;
 	im.st = mysql_stmt_init(p.m);
@@ -168,7 +125,7 @@ out:
 	if (im.st != NULL)
 		mysql_stmt_close(im.st);
 	mypw_close(&p);
-	free(im.seen);
+	import_seen_free(&im.seen);
 	if (buf != NULL)
 		secret_free(buf, cap);
 	return rc;

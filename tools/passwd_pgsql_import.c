@@ -26,7 +26,6 @@
 
 #include "digest.h"
 #include "fdio.h"
-#include "htable.h"
 #include "htdigest.h"
 #include "log.h"
 #include "passwd.h"
@@ -41,43 +40,17 @@
 
 #define IMPORT_STMT "digest_passwd_upsert"
 
-/* The (user, realm) keys this import has seen: the first line wins. */
-struct seen_key {
-	const char *user, *realm;	/* into the file's buffer */
-	size_t user_len, realm_len;
-};
 
 struct import {
 	struct import_count c;
 	struct pg *p;
-	struct seen_key *seen;
-	size_t seen_mask;
+	struct import_seen seen;
 	size_t batch[IMPORT_BATCH + 2];	/* the line of each pending query */
 	size_t nbatch;
 	bool failed;
 	size_t fail_line;
 	char fail_msg[PG_MSG_SIZE];
 };
-
-/* Record key in the set: true when it is new. */
-static bool
-seen_add(struct import *im, const char *u, size_t un, const char *r, size_t rn)
-{
-	size_t i = (size_t)htable_key_hash(htable_user_hash(u, un),
-	    htable_realm_hash(r, rn)) & im->seen_mask;
-	struct seen_key *k;
-
-	for (;; i = (i + 1) & im->seen_mask) {
-		k = &im->seen[i];
-		if (k->user == NULL) {
-			*k = (struct seen_key){ u, r, un, rn };
-			return true;
-		}
-		if (k->user_len == un && k->realm_len == rn &&
-		    memcmp(k->user, u, un) == 0 && memcmp(k->realm, r, rn) == 0)
-			return false;
-	}
-}
 
 /* The first failure of the import: its line (0: not a line's) and the
  * server's message. */
@@ -156,7 +129,8 @@ import_line(void *arg, const char *p, size_t n, size_t lineno)
 	why = import_parse(p, n, &v[0], &v[1], ha1);
 	if (why == NULL)
 		v[2] = (struct dstr){ ha1, 32 };
-	if (why == NULL && !seen_add(im, v[0].p, v[0].n, v[1].p, v[1].n))
+	if (why == NULL && !import_seen_add(&im->seen, v[0].p, v[0].n, v[1].p,
+	    v[1].n))
 		why = "an earlier line has the same user and realm (the first is used)";
 	if (why != NULL) {
 		if (*why != '\0')
@@ -190,23 +164,6 @@ import_flush(void *arg)
 	import_sync(arg);
 }
 
-/* Room for every line of buf in the set, at most half full. */
-static void
-import_seen_alloc(struct import *im, const char *buf, size_t len)
-{
-	size_t lines = 1, size = 16;
-	const char *p = buf, *end = buf + len;
-
-	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		lines++;
-		p++;
-	}
-	while (size < 2 * lines)
-		size *= 2;
-	im->seen = xcalloc(size, sizeof(*im->seen));
-	im->seen_mask = size - 1;
-}
-
 int
 pgpw_import(const struct passwd_req *req)
 {
@@ -226,7 +183,7 @@ pgpw_import(const struct passwd_req *req)
 		return PASSWD_EXIT_FAIL;
 	if (import_read(req->import, &buf, &len, &cap) < 0)
 		goto out;
-	import_seen_alloc(&im, buf, len);
+	import_seen_init(&im.seen, buf, len);
 	if (!PQenterPipelineMode(p.conn) ||
 	    !PQsendQueryParams(p.conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) ||
 	    !PQsendPrepare(p.conn, IMPORT_STMT, SQL_UPSERT, 3, types)) {
@@ -257,7 +214,7 @@ pgpw_import(const struct passwd_req *req)
 out:
 	/* closing without COMMIT rolls back */
 	pgpw_close(&p);
-	free(im.seen);
+	import_seen_free(&im.seen);
 	if (buf != NULL)
 		secret_free(buf, cap);
 	return rc;
