@@ -29,7 +29,7 @@ same() {	# same DESCRIPTION FILE-A FILE-B
 		not_ok "$1"; sed 's/^/# /' "$tmp/diff"; fi
 }
 
-echo "1..8"
+echo "1..10"
 [ -f "$so" ] || { echo "Bail out! $so not built"; exit 1; }
 
 nm -D --defined-only "$so" >"$tmp/nm" || { echo "Bail out! nm failed"; exit 1; }
@@ -85,5 +85,39 @@ if awk '$2 != "T" && !($2 == "A" && $3 == "DIGESTAUTH_0") { bad = 1 } END { exit
 else
 	not_ok "no data or other symbol is exported"
 	awk '$2 != "T"' "$tmp/nm" | sed 's/^/# /'
+fi
+# each public header alone, with nothing but include/ on the path
+inc=$top_srcdir/include
+: >"$tmp/cc.log"
+for h in "$inc"/digestauth/*.h; do
+	printf '#include <digestauth/%s>\ntypedef int not_empty;\n' "$(basename "$h")" >"$tmp/one.c"
+	${CC:-cc} -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only \
+	    -I"$inc" "$tmp/one.c" >>"$tmp/cc.log" 2>&1 || echo "C: $h" >>"$tmp/cc.log"
+	if command -v "${CXX:-c++}" >/dev/null; then
+		"${CXX:-c++}" -Wall -Wextra -Werror -fsyntax-only -x c++ \
+		    -I"$inc" "$tmp/one.c" >>"$tmp/cc.log" 2>&1 || echo "C++: $h" >>"$tmp/cc.log"
+	fi
+done
+if [ -s "$tmp/cc.log" ]; then
+	not_ok "every public header compiles alone (C99, C++)"
+	sed 's/^/# /' "$tmp/cc.log"
+else
+	ok "every public header compiles alone (C99, C++)"
+fi
+# #include "x.h" must be a sibling; <x.h> must not be a project header
+grep -H '^#[[:space:]]*include' "$inc"/digestauth/*.h | while IFS= read -r line; do
+	case $line in
+	*'"'*)	f=$(echo "$line" | sed 's/.*"\(.*\)".*/\1/')
+		[ -f "$inc/digestauth/$f" ] || echo "$line";;
+	*'<digestauth/'*) ;;
+	*)	f=$(echo "$line" | sed 's/.*<\(.*\)>.*/\1/')
+		[ -f "$top_srcdir/lib/$f" ] && echo "$line";;
+	esac
+done >"$tmp/incl"
+if [ -s "$tmp/incl" ]; then
+	not_ok "the public headers include only the C library and each other"
+	sed 's/^/# /' "$tmp/incl"
+else
+	ok "the public headers include only the C library and each other"
 fi
 exit "$failed"

@@ -31,6 +31,10 @@
 #include "digest.h"
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Longest header accepted, field name included: twice Squid's 8 KiB request
  * line, room for a long uri. */
 #define AUTHZ_MAX_LEN 16384
@@ -135,5 +139,9 @@ int authz_challenge(const struct authz_challenge *c, char **line_r,
  * "auth,auth-int" or "none".  Returns 0 and *qop_r (AUTHZ_QOP_* bits) or -1. */
 DIGESTAUTH_API
 int authz_qop_list(const char *s, unsigned *qop_r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

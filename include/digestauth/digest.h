@@ -18,6 +18,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DIGEST_MAX_LEN 32			/* SHA-256 and SHA-512/256 */
 #define DIGEST_HEX_MAX (2 * DIGEST_MAX_LEN)	/* hex digits, without NUL */
 
@@ -117,5 +121,9 @@ bool digest_hex_equal(struct dstr got, const char *want_hex);
 /* Release the cached OpenSSL objects (tests and valgrind runs). */
 DIGESTAUTH_API
 void digest_cleanup(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -28,6 +28,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define NONCE_TS_LEN	8
 #define NONCE_RAND_LEN	16
 #define NONCE_MAC_LEN	16	/* 128 bits of HMAC-SHA-256: forging stays 2^-128 */
@@ -109,5 +113,9 @@ enum nonce_use nonce_tracker_use(struct nonce_tracker *t, const char *text,
 /* How many nonces the tracker holds now (never more than its capacity). */
 DIGESTAUTH_API
 size_t nonce_tracker_count(const struct nonce_tracker *t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
