@@ -12,8 +12,6 @@
 #include "digest.h"
 #include "secret.h"
 
-static bool hex_equal(struct dstr, const char *);
-
 int
 authz_expected(const struct authz *a, const char *ha1_hex, struct dstr method,
     const char *hentity_hex, char *hex_r)
@@ -39,25 +37,10 @@ authz_expected(const struct authz *a, const char *ha1_hex, struct dstr method,
 	return rc;
 }
 
-/* Constant-time comparison of two hex strings, either case. */
-static bool
-hex_equal(struct dstr got, const char *want)
-{
-	char low[DIGEST_HEX_MAX + 1];
-	bool eq;
-
-	if (got.p == NULL || got.n > DIGEST_HEX_MAX || got.n != strlen(want))
-		return false;
-	digest_hex_lower(got.p, got.n, low);
-	eq = secret_equal(low, want, got.n);
-	secret_wipe(low, sizeof(low));
-	return eq;
-}
-
 bool
 authz_response_equal(const struct authz *a, const char *want_hex)
 {
-	return hex_equal(a->response, want_hex);
+	return digest_hex_equal(a->response, want_hex);
 }
 
 bool
@@ -67,5 +50,5 @@ authz_userhash_matches(const struct authz *a, struct dstr user)
 
 	if (!a->userhash || digest_userhash(a->alg, user, a->realm, hex) < 0)
 		return false;
-	return hex_equal(a->username, hex);
+	return digest_hex_equal(a->username, hex);
 }

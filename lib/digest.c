@@ -13,7 +13,7 @@
 #include "secret.h"
 
 /* RFC 7616 section 3.2 names; "SHA-512-256" is SHA-512/256 (FIPS 180-4). */
-const struct digest_alg digest_algs[] = {
+static const struct digest_alg digest_algs[] = {
 	{ .name = "MD5", .evp_name = "MD5", .len = 16, .sess = false },
 	{ .name = "MD5-sess", .evp_name = "MD5", .len = 16, .sess = true },
 	{ .name = "SHA-256", .evp_name = "SHA256", .len = 32, .sess = false },
@@ -306,6 +306,21 @@ digest_hex_lower(const char *in, size_t n, char *out)
 		out[i] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
 	}
 	out[n] = '\0';
+}
+
+bool
+digest_hex_equal(struct dstr got, const char *want_hex)
+{
+	char low[DIGEST_HEX_MAX + 1];
+	bool eq;
+
+	if (got.p == NULL || want_hex == NULL || got.n > DIGEST_HEX_MAX ||
+	    got.n != strlen(want_hex))
+		return false;
+	digest_hex_lower(got.p, got.n, low);
+	eq = secret_equal(low, want_hex, got.n);
+	secret_wipe(low, sizeof(low));
+	return eq;
 }
 
 void

@@ -45,3 +45,16 @@ check() {	# check MANPAGE COMMAND...
 	check digest_calc.1 "$c" --help -- "$c" ha1 --help -- "$c" response --help \
 		-- "$c" challenge --help -- "$c" verify --help
 }
+
+@test "the man3 pages of libdigestauth format without a warning" {
+	require_cmd groff
+	local page out
+	for page in "$top_srcdir"/doc/man3/digestauth*.3; do
+		out=$(groff -man -ww -z "$page" 2>&1)
+		[ -z "$out" ] || { echo "$page: $out" >&2; return 1; }
+		if command -v man >/dev/null; then
+			out=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+			[ -z "$out" ] || { echo "$page: $out" >&2; return 1; }
+		fi
+	done
+}
