@@ -5,6 +5,8 @@
 #   1. build   copy the tree (tracked and untracked files, not what
 #              .gitignore names) to a temporary directory and run
 #              DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b there
+#              (with -Ppkg.digest-helpers.nolib, i.e. without libdigestauth0
+#              and libdigestauth-dev, while the tree has no libdigestauth)
 #   2. lintian on the .changes: any error or warning fails
 #   3. apparmor  Squid's profile with contrib/apparmor/usr.sbin.squid as
 #              its local include, compiled by apparmor_parser in a copy of
@@ -122,13 +124,24 @@ if [ -d .git ] || git rev-parse --git-dir >/dev/null 2>&1; then
 else
 	tar --exclude=./_build -cf - . | tar -xf - -C "$work/src"
 fi
+# A tree without libdigestauth (before its branch is merged) builds
+# without the libdigestauth0 and libdigestauth-dev packages.
+profiles=""
+if [ ! -f digestauth.pc.in ]; then
+	echo "    no libdigestauth in this tree: building with -Ppkg.digest-helpers.nolib"
+	profiles=-Ppkg.digest-helpers.nolib
+fi
+# shellcheck disable=SC2086
 if ! (cd "$work/src" && DEB_BUILD_OPTIONS="nocheck parallel=$jobs" \
-	dpkg-buildpackage -us -uc -b) >"$logs/build.log" 2>&1; then
+	dpkg-buildpackage -us -uc -b $profiles) >"$logs/build.log" 2>&1; then
 	tail -40 "$logs/build.log" >&2
 	fail "dpkg-buildpackage (log: $logs/build.log)"
 fi
 changes=$(ls "$work"/*.changes)
-debs=$(ls "$work"/*.deb | grep -v -- '-dbgsym_' || true)
+debs=""
+for d in "$work"/*.deb; do
+	case $d in *-dbgsym_*) ;; *.deb) [ -f "$d" ] && debs="$debs $d" ;; esac
+done
 [ -n "$debs" ] || fail "no .deb was built"
 for d in $debs; do
 	echo "    $(basename "$d")"
