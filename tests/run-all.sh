@@ -4,7 +4,8 @@
 # make check (unit tests, bats suites, parity with Squid's helper, real
 # Squid and slapd end to end), run it again under AddressSanitizer+UBSan,
 # run the helper suites under valgrind, fuzz every parser for a minute
-# each (FUZZ_SECONDS), then make distcheck.  Builds go to _build/ so the source tree stays clean.
+# each (FUZZ_SECONDS), then make distcheck, then build, install and test
+# the Debian packages (tests/packages.sh).  Builds go to _build/ so the source tree stays clean.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -89,6 +90,16 @@ if [ "$status" = 0 ]; then
 		status=1
 	}
 	[ "$status" = 0 ] && echo "==> distcheck passed"
+fi
+
+# The Debian packages, built from this tree, installed and tested
+# (tests/packages.sh); a tree without debian/ (a dist tarball) skips it.
+if [ -f tests/packages.sh ] && [ -d debian ]; then
+	echo "==> packages (dpkg-buildpackage, lintian, AppArmor, installed e2e, purge)"
+	sh tests/packages.sh --summary "$summary" || status=1
+else
+	echo "==> packages: skipped (no debian/ in this tree)"
+	echo "packages 0 0 1" >>"$summary"
 fi
 
 end=$(date +%s)

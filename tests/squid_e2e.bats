@@ -12,7 +12,8 @@
 #      a throwaway slapd (tests/lib/slapd.bash) holding REALM:HA1 values
 # Each file ends with a {HHA1} entry.  Everything lives in a private
 # directory under /tmp that Squid's user (proxy) can reach; only the
-# processes started here are stopped at the end, by PID.
+# processes started here are stopped at the end, by PID.  The programs are
+# the build tree's, or DH_HELPER_DIR's and DH_TOOL_DIR's (tests/lib/common.bash).
 
 load lib/common
 load lib/slapd
@@ -44,9 +45,9 @@ stop_all() {
 setup_file() {
 	require_cmd squid
 	require_cmd curl
-	DSA="$top_builddir/digest_sqlite_auth"
-	DPW="$top_builddir/digest_passwd"
-	DLA="$top_builddir/digest_ldap_auth"
+	DSA="$DH_HELPER_DIR/digest_sqlite_auth"
+	DPW="$DH_TOOL_DIR/digest_passwd"
+	DLA="$DH_HELPER_DIR/digest_ldap_auth"
 	export DPW	# the sqlite --enable test runs it
 	local b
 	for b in "$DFA" "$DSA" "$DPW" "$DLA"; do

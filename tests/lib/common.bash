@@ -9,7 +9,14 @@ export top_srcdir top_builddir
 : "${PACKAGE_VERSION:=$(sed -n 's/^AC_INIT(\[digest-helpers\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")}"
 export PACKAGE_VERSION
 
-DFA="$top_builddir/digest_file_auth"
+# Where the programs under test are: the build tree, or, for the installed
+# packages (tests/packages.sh), DH_HELPER_DIR=/usr/lib/digest-helpers and
+# DH_TOOL_DIR=/usr/bin.  Only the suites that use these follow them.
+: "${DH_HELPER_DIR:=$top_builddir}"
+: "${DH_TOOL_DIR:=$top_builddir}"
+export DH_HELPER_DIR DH_TOOL_DIR
+
+DFA="$DH_HELPER_DIR/digest_file_auth"
 SQUID_DFA=/usr/lib/squid/digest_file_auth
 
 # A server or tool the suite needs.  In CI (CI=true) a missing one is a
