@@ -17,11 +17,23 @@ mkdir -p "$vgbin" "$logs"
 for prog in digest_file_auth digest_sqlite_auth digest_ldap_auth digest_pgsql_auth \
     digest_mysql_auth digest_passwd digest_calc; do
 	[ -x "$builddir/$prog" ] || continue
+	# digest_passwd hands a store's command to digest_passwd-STORE
+	# (tools/passwd_exec.c); valgrind's log of a program that execs is
+	# replaced by the next one's, so that program is run directly
+	pick="run=$prog"
+	[ "$prog" != digest_passwd ] || pick='run=digest_passwd
+for a; do
+	case $a in
+	--sqlite|--pgsql|--ldap|--mysql) run=digest_passwd-${a#--} ;;
+	--sqlite=*|--pgsql=*|--ldap=*|--mysql=*) a=${a%%=*}; run=digest_passwd-${a#--} ;;
+	esac
+done'
 	cat >"$vgbin/$prog" <<WRAP
 #!/bin/sh
+$pick
 exec valgrind --quiet --error-exitcode=99 --leak-check=full \\
 	--show-leak-kinds=definite --errors-for-leak-kinds=definite \\
-	--log-file="$logs/$prog.%p.log" "$builddir/$prog" "\$@"
+	--log-file="$logs/\$run.%p.log" "$builddir/\$run" "\$@"
 WRAP
 	chmod 755 "$vgbin/$prog"
 done

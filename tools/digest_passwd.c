@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -319,7 +320,7 @@ set_store(struct passwd_req *req, int opt)
 		return 2;
 	}
 	if (!avail) {
-		log_error("%s: %s support not compiled in", name[k], what[k]);
+		passwd_exec_store(name[k] + 2, what[k], req->argv);
 		return 2;
 	}
 	req->sqlite = k == 0;
@@ -362,14 +363,15 @@ take_option(struct passwd_req *req, int opt, char **argv)
 	}
 }
 
-/* Fill req from argv.  Returns -1 to go on, or an exit status. */
+/* Fill req from argv (typed: a copy of it as it was given).  Returns -1
+ * to go on, or an exit status. */
 static int
-parse_args(int argc, char **argv, struct passwd_req *req)
+parse_args(int argc, char **argv, char *const *typed, struct passwd_req *req)
 {
 	bool verb_given = false;
 	int opt, r = 0;
 
-	*req = (struct passwd_req){ .verb = PASSWD_SET };
+	*req = (struct passwd_req){ .verb = PASSWD_SET, .argv = typed };
 	opterr = 0;
 	while (r == 0 && (opt = getopt_long(argc, argv, ":cdDhilvV", longopts,
 	    NULL)) != -1) {
@@ -394,14 +396,26 @@ main(int argc, char **argv)
 {
 	struct passwd_req req;
 	const char *why = NULL;
+	char **typed = xcalloc((size_t)argc + 1, sizeof(*typed));
 	int rc;
 
 	secret_no_core();
 	fd_sanitise_std();
+#if defined(PASSWD_SQLITE) || defined(PASSWD_PGSQL) || \
+    defined(PASSWD_LDAP) || defined(PASSWD_MYSQL)
+	/* a store's program, run for digest_passwd (passwd_exec.c), speaks
+	 * as digest_passwd whatever its argv[0] */
+	log_init("digest_passwd");
+#else
 	log_init(argv[0]);
+#endif
 	/* past RLIMIT_FSIZE, write() must fail with EFBIG, not kill us */
 	signal(SIGXFSZ, SIG_IGN);
-	if ((rc = parse_args(argc, argv, &req)) >= 0)
+	memcpy(typed, argv, (size_t)argc * sizeof(*typed));
+	rc = parse_args(argc, argv, typed, &req);
+	free(typed);
+	req.argv = NULL;
+	if (rc >= 0)
 		return rc;
 	if (digest_check(digest_alg_md5(), &why) < 0)
 		log_fatal("MD5 is not available from OpenSSL (%s)", why);

@@ -62,7 +62,22 @@ struct passwd_req {
 	bool create;		/* -c */
 	bool from_stdin;	/* -i */
 	bool allow_empty;	/* --allow-empty */
+	char *const *argv;	/* the command line as typed (getopt reorders
+				 * argv), for passwd_exec_store */
 };
+
+/* Which stores a build of the tool has: the macros PASSWD_SQLITE,
+ * PASSWD_PGSQL, PASSWD_LDAP and PASSWD_MYSQL, one in each store's
+ * program (digest_passwd-sqlite, ...), none in digest_passwd, whose
+ * --sqlite, --pgsql, --ldap and --mysql run that program (passwd_exec.c).
+ * Without the macro, a store's passwd_STORE.h gives stubs that say the
+ * store is not available.
+ *
+ * passwd_exec.c: run the store's own program (digest_passwd-STORE, STORE
+ * one of sqlite, pgsql, ldap, mysql; what names it in messages) with
+ * argv, for a digest_passwd built without that store.  Returns only when
+ * it cannot, after logging why. */
+void passwd_exec_store(const char *store, const char *what, char *const *argv);
 
 /* passwd_verbs.c: a database store's verbs, each returning the exit
  * status.  lookup opens the store, reads the user's HA1 (lowercase, into

@@ -172,7 +172,7 @@ import_seen_free(struct import_seen *s)
 	s->k = NULL;
 }
 
-#ifdef HAVE_SQLITE
+#ifdef PASSWD_SQLITE
 
 #include <fcntl.h>
 
@@ -270,4 +270,4 @@ out:
 	return rc;
 }
 
-#endif /* HAVE_SQLITE */
+#endif /* PASSWD_SQLITE */

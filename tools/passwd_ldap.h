@@ -8,8 +8,9 @@
  * should only read).  Each change is one modify operation on the values
  * of one realm: other realms' values are never touched.
  *
- * tools/passwd_ldap*.c are built with LDAP support only (configure
- * --with-ldap); without it, the stubs below make --ldap say so and fail.
+ * tools/passwd_ldap*.c are built into digest_passwd-ldap only (the macro
+ * PASSWD_LDAP, see passwd.h); elsewhere the stubs below stand in, and
+ * --ldap hands the command over to that program.
  */
 #ifndef DH_PASSWD_LDAP_H
 #define DH_PASSWD_LDAP_H
@@ -18,7 +19,7 @@
 
 #include "passwd.h"
 
-#ifdef HAVE_LDAP
+#ifdef PASSWD_LDAP
 
 /* Run req on the directory req->path (the helper's arguments) names.
  * Returns the exit status: PASSWD_EXIT_OK, _FAIL or _MISMATCH. */
@@ -30,7 +31,7 @@ passwd_ldap_available(void)
 	return true;
 }
 
-#else /* !HAVE_LDAP */
+#else /* !PASSWD_LDAP */
 
 static inline bool
 passwd_ldap_available(void)
@@ -45,6 +46,6 @@ passwd_ldap_run(const struct passwd_req *req)
 	return PASSWD_EXIT_FAIL;
 }
 
-#endif /* HAVE_LDAP */
+#endif /* PASSWD_LDAP */
 
 #endif

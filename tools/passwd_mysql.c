@@ -12,7 +12,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_MYSQL
+#ifdef PASSWD_MYSQL
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -249,4 +249,4 @@ passwd_mysql_run(const struct passwd_req *req)
 	return passwd_store_run(&my_ops, req);
 }
 
-#endif /* HAVE_MYSQL */
+#endif /* PASSWD_MYSQL */

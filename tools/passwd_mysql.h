@@ -17,7 +17,7 @@
 
 #include "passwd.h"
 
-#ifdef HAVE_MYSQL
+#ifdef PASSWD_MYSQL
 
 /* Run req on the store the option file req->path names.  Returns the exit
  * status: PASSWD_EXIT_OK, _FAIL or _MISMATCH. */
@@ -29,7 +29,7 @@ passwd_mysql_available(void)
 	return true;
 }
 
-#else /* !HAVE_MYSQL */
+#else /* !PASSWD_MYSQL */
 
 static inline bool
 passwd_mysql_available(void)
@@ -44,6 +44,6 @@ passwd_mysql_run(const struct passwd_req *req)
 	return PASSWD_EXIT_FAIL;
 }
 
-#endif /* HAVE_MYSQL */
+#endif /* PASSWD_MYSQL */
 
 #endif

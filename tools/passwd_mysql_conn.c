@@ -10,7 +10,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_MYSQL
+#ifdef PASSWD_MYSQL
 
 #include <mysqld_error.h>
 #include <stdio.h>
@@ -363,4 +363,4 @@ mypw_init(const struct passwd_req *req)
 	return PASSWD_EXIT_OK;
 }
 
-#endif /* HAVE_MYSQL */
+#endif /* PASSWD_MYSQL */

@@ -11,7 +11,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_MYSQL
+#ifdef PASSWD_MYSQL
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -131,4 +131,4 @@ out:
 	return rc;
 }
 
-#endif /* HAVE_MYSQL */
+#endif /* PASSWD_MYSQL */

@@ -23,7 +23,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_PGSQL
+#ifdef PASSWD_PGSQL
 
 #include <stdbool.h>
 
@@ -174,4 +174,4 @@ passwd_pgsql_run(const struct passwd_req *req)
 	return passwd_store_run(&pg_ops, req);
 }
 
-#endif /* HAVE_PGSQL */
+#endif /* PASSWD_PGSQL */

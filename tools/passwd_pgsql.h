@@ -17,7 +17,7 @@
 
 #include "passwd.h"
 
-#ifdef HAVE_PGSQL
+#ifdef PASSWD_PGSQL
 
 /* Run req on the database req->path names (a conninfo).  Returns the exit
  * status: PASSWD_EXIT_OK, _FAIL or _MISMATCH. */
@@ -30,7 +30,7 @@ passwd_pgsql_available(void)
 	return true;
 }
 
-#else /* !HAVE_PGSQL */
+#else /* !PASSWD_PGSQL */
 
 static inline bool
 passwd_pgsql_available(void)
@@ -45,6 +45,6 @@ passwd_pgsql_run(const struct passwd_req *req)
 	return PASSWD_EXIT_FAIL;
 }
 
-#endif /* HAVE_PGSQL */
+#endif /* PASSWD_PGSQL */
 
 #endif

@@ -12,7 +12,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_PGSQL
+#ifdef PASSWD_PGSQL
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,4 +292,4 @@ pgpw_commit(struct pg *p)
 	return ok ? 0 : -1;
 }
 
-#endif /* HAVE_PGSQL */
+#endif /* PASSWD_PGSQL */

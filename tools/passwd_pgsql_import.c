@@ -11,7 +11,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_PGSQL
+#ifdef PASSWD_PGSQL
 
 #include <errno.h>
 #include <limits.h>
@@ -220,4 +220,4 @@ out:
 	return rc;
 }
 
-#endif /* HAVE_PGSQL */
+#endif /* PASSWD_PGSQL */

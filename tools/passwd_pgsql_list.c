@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_PGSQL
+#ifdef PASSWD_PGSQL
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -124,4 +124,4 @@ pgpw_list(const struct passwd_req *req)
 	return PASSWD_EXIT_OK;
 }
 
-#endif /* HAVE_PGSQL */
+#endif /* PASSWD_PGSQL */

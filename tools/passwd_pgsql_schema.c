@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_PGSQL
+#ifdef PASSWD_PGSQL
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -138,4 +138,4 @@ pgpw_open(struct pg *p, const struct passwd_req *req)
 	return 0;
 }
 
-#endif /* HAVE_PGSQL */
+#endif /* PASSWD_PGSQL */

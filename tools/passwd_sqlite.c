@@ -17,7 +17,7 @@
 #include "passwd.h"
 #include "passwd_sqlite.h"
 
-#ifndef HAVE_SQLITE
+#ifndef PASSWD_SQLITE
 
 bool
 passwd_sqlite_available(void)
@@ -33,7 +33,7 @@ passwd_sqlite_run(const struct passwd_req *req)
 	return PASSWD_EXIT_FAIL;
 }
 
-#else /* HAVE_SQLITE */
+#else /* PASSWD_SQLITE */
 
 #include <sqlite3.h>
 
@@ -223,4 +223,4 @@ passwd_sqlite_run(const struct passwd_req *req)
 	return passwd_store_run(&sql_ops, req);
 }
 
-#endif /* HAVE_SQLITE */
+#endif /* PASSWD_SQLITE */

@@ -3,8 +3,9 @@
  * The schema is lib/sqlschema.h, the one digest_sqlite_auth reads.  Every
  * value is bound (sqlite3_bind_text), never spliced into SQL.  Writes run
  * in BEGIN IMMEDIATE transactions with a busy timeout, so concurrent
- * invocations wait for each other instead of failing.  Without SQLite
- * support compiled in, every verb says so and fails.
+ * invocations wait for each other instead of failing.  Built into
+ * digest_passwd-sqlite only (PASSWD_SQLITE, see passwd.h); elsewhere the
+ * stubs stand in.
  */
 #ifndef DH_PASSWD_SQLITE_H
 #define DH_PASSWD_SQLITE_H

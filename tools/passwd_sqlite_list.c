@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_SQLITE
+#ifdef PASSWD_SQLITE
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -158,4 +158,4 @@ out:
 	return rc == SQLITE_DONE ? PASSWD_EXIT_OK : PASSWD_EXIT_FAIL;
 }
 
-#endif /* HAVE_SQLITE */
+#endif /* PASSWD_SQLITE */

@@ -9,7 +9,7 @@
  */
 #include "config.h"
 
-#ifdef HAVE_SQLITE
+#ifdef PASSWD_SQLITE
 
 #include <errno.h>
 #include <fcntl.h>
@@ -372,4 +372,4 @@ store_row_of(const struct passwd_req *req)
 	};
 }
 
-#endif /* HAVE_SQLITE */
+#endif /* PASSWD_SQLITE */
