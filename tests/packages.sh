@@ -146,6 +146,12 @@ done
 for d in $debs; do
 	echo "    $(basename "$d")"
 	dpkg-deb -c "$d" >"$logs/$(basename "$d" .deb).contents"
+	# the base package (the file helper and the tools) pulls in no
+	# database client library: that is what the split is for
+	if [ "$(dpkg-deb -f "$d" Package)" = digest-helpers ] &&
+		dpkg-deb -f "$d" Depends | grep -E 'libsqlite3|libldap|libpq|libmariadb|libmysql'; then
+		fail "digest-helpers depends on a database client library"
+	fi
 done
 ok
 
@@ -188,6 +194,10 @@ for p in digest_passwd digest_calc; do
 	[ "$(command -v "$p")" = "/usr/bin/$p" ] || fail "$p is not /usr/bin/$p"
 	"$p" --version >/dev/null || fail "$p --version"
 	man_ours 1 "$p"
+done
+for s in sqlite ldap pgsql mysql; do	# what digest_passwd --STORE runs
+	[ -x "/usr/lib/digest-helpers/digest_passwd-$s" ] ||
+		fail "/usr/lib/digest-helpers/digest_passwd-$s is not installed"
 done
 snippet=/usr/share/doc/digest-helpers/examples/usr.sbin.squid
 cmp -s "$snippet" contrib/apparmor/usr.sbin.squid || fail "$snippet is not contrib/apparmor/usr.sbin.squid"

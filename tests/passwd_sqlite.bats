@@ -388,6 +388,28 @@ sys.exit(os.WEXITSTATUS(st))
 	[ "$(q 'SELECT count(*) FROM digest_users')" = 0 ]
 }
 
+@test "digest_passwd runs digest_passwd-sqlite from its own directory for --sqlite; without it, one line naming it" {
+	local d="$W/bin" installed
+	mkdir "$d"
+	cp "$top_builddir/digest_passwd" "$d/"
+	# the helpers' directory of this build, where it looks next
+	installed=$(strings "$top_builddir/digest_passwd" | grep -m1 '/digest-helpers$')
+	if [ ! -e "$installed/digest_passwd-sqlite" ]; then
+		run "$d/digest_passwd" --sqlite "$DB" --init
+		one_line_error "no $installed/digest_passwd-sqlite (Debian: install digest-helpers-sqlite)"
+		[ ! -e "$DB" ]
+	fi
+	cp "$top_builddir/digest_passwd-sqlite" "$d/"
+	run "$d/digest_passwd" --sqlite "$DB" --init
+	[ "$status" -eq 0 ]
+	[ "$(q 'SELECT count(*) FROM digest_users')" = 0 ]
+	# it speaks as digest_passwd, and gets the command line as typed
+	run "$d/digest_passwd" -l --sqlite "$W/none.db"
+	one_line_error "$W/none.db does not exist"
+	# the tool itself links no database library
+	! ldd "$top_builddir/digest_passwd" | grep -E 'libsqlite3|libldap|libpq|libmariadb'
+}
+
 @test "--sqlite in a build without SQLite: \"SQLite support not compiled in\"" {
 	run "$DPW" --sqlite "$DB" --init
 	if sqlite_built; then
