@@ -138,18 +138,26 @@ int
 digest_ha1_session(const struct digest_alg *alg, const char *ha1_hex,
     struct dstr nonce, struct dstr cnonce, char *hex_r)
 {
+	char ha1[DIGEST_HEX_MAX + 1];
 	struct dstr parts[3];
+	int rc = 0;
 
+	if (ha1_hex == NULL || !digest_is_hex(alg, ha1_hex, strlen(ha1_hex)))
+		return -1;
+	/* the session HA1 hashes the hex text, so in lowercase (RFC 7616);
+	 * a local copy also lets hex_r be ha1_hex */
+	digest_hex_lower(ha1_hex, 2 * alg->len, ha1);
 	if (!alg->sess) {
-		memmove(hex_r, ha1_hex, 2 * alg->len);
-		hex_r[2 * alg->len] = '\0';
-		return 0;
+		memcpy(hex_r, ha1, 2 * alg->len + 1);
+	} else {
+		/* RFC 7616 3.4.2: A1 = H(user:realm:passwd) ":" nonce ":" cnonce */
+		parts[0] = (struct dstr){ ha1, 2 * alg->len };
+		parts[1] = nonce;
+		parts[2] = cnonce;
+		rc = digest_hash_parts(alg, parts, 3, hex_r);
 	}
-	/* RFC 7616 3.4.2: A1 = H(user:realm:passwd) ":" nonce ":" cnonce */
-	parts[0] = (struct dstr){ ha1_hex, 2 * alg->len };
-	parts[1] = nonce;
-	parts[2] = cnonce;
-	return digest_hash_parts(alg, parts, 3, hex_r);
+	secret_wipe(ha1, sizeof(ha1));
+	return rc;
 }
 
 int

@@ -57,6 +57,15 @@ main(void)
 		digest_ha1_session(a, "939e7578ed9e3c518a452acee763bce9",
 		    DSTR("n"), DSTR("c"), ha1);
 		is_str(ha1, want, "session HA1 from a stored HA1");
+		digest_ha1_session(a, "939E7578ED9E3C518A452ACEE763BCE9",
+		    DSTR("n"), DSTR("c"), ha1);
+		is_str(ha1, want, "session HA1 from an uppercase stored HA1");
+		digest_ha1_session(md5, "939E7578ED9E3C518A452ACEE763BCE9",
+		    DSTR("n"), DSTR("c"), ha1);
+		is_str(ha1, "939e7578ed9e3c518a452acee763bce9",
+		    "plain MD5: the stored HA1 in lowercase");
+		ok(digest_ha1_session(a, "939e7578", DSTR("n"), DSTR("c"),
+		    ha1) == -1, "a short stored HA1 is refused");
 	}
 	ok(digest_alg_find("SHA-1", 5) == NULL, "unknown algorithm refused");
 	ok(digest_is_hex(md5, "939E7578ED9E3C518A452ACEE763BCE9", 32), "uppercase hex accepted");
