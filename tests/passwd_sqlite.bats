@@ -388,23 +388,29 @@ sys.exit(os.WEXITSTATUS(st))
 	[ "$(q 'SELECT count(*) FROM digest_users')" = 0 ]
 }
 
-@test "digest_passwd runs digest_passwd-sqlite from its own directory for --sqlite; without it, one line naming it" {
-	local d="$W/bin" installed
-	mkdir "$d"
-	cp "$top_builddir/digest_passwd" "$d/"
-	# the helpers' directory of this build, where it looks next
+@test "digest_passwd runs digest_passwd-sqlite of its build tree or its install directory only, and only when nobody else may change it" {
+	local d="$W/bin" installed prog="$top_builddir/digest_passwd-sqlite"
+	# the helpers' directory of this build, where an installed one looks
 	installed=$(strings "$top_builddir/digest_passwd" | grep -m1 '/digest-helpers$')
+	# a copy elsewhere never runs what lies beside it
+	mkdir "$d"
+	cp "$top_builddir/digest_passwd" "$prog" "$d/"
 	if [ ! -e "$installed/digest_passwd-sqlite" ]; then
 		run "$d/digest_passwd" --sqlite "$DB" --init
 		one_line_error "no $installed/digest_passwd-sqlite (Debian: install digest-helpers-sqlite)"
 		[ ! -e "$DB" ]
 	fi
-	cp "$top_builddir/digest_passwd-sqlite" "$d/"
-	run "$d/digest_passwd" --sqlite "$DB" --init
+	# the build tree's: refused while others may write to it
+	chmod g+w "$prog"
+	run "$top_builddir/digest_passwd" --sqlite "$DB" --init
+	chmod g-w "$prog"
+	one_line_error "$prog is not run"
+	[ ! -e "$DB" ]
+	run "$top_builddir/digest_passwd" --sqlite "$DB" --init
 	[ "$status" -eq 0 ]
 	[ "$(q 'SELECT count(*) FROM digest_users')" = 0 ]
 	# it speaks as digest_passwd, and gets the command line as typed
-	run "$d/digest_passwd" -l --sqlite "$W/none.db"
+	run "$top_builddir/digest_passwd" -l --sqlite "$W/none.db"
 	one_line_error "$W/none.db does not exist"
 	# the tool itself links no database library
 	! ldd "$top_builddir/digest_passwd" | grep -E 'libsqlite3|libldap|libpq|libmariadb'
