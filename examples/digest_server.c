@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,10 +106,30 @@ read_request(int fd, struct request *rq)
 	return 0;
 }
 
+/* "METHOD URI" as it may go to a log: printable ASCII, the rest as '?',
+ * cut to the buffer. */
+static const char *
+shown(const char *method, const char *uri, char *out, size_t size)
+{
+	size_t i, n = 0;
+	const char *parts[2] = { method, uri };
+
+	for (i = 0; i < 2 && n + 1 < size; i++) {
+		const unsigned char *p = (const unsigned char *)parts[i];
+
+		if (i == 1)
+			out[n++] = ' ';
+		for (; *p != '\0' && n + 1 < size; p++)
+			out[n++] = *p >= 0x20 && *p < 0x7f ? (char)*p : '?';
+	}
+	out[n] = '\0';
+	return out;
+}
+
 static void
 reply(int fd, const char *status, const char *headers, const char *body)
 {
-	char head[1024];
+	char head[3072];	/* the status, challenge() headers, the rest */
 	int n;
 
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %s\r\n%s"
@@ -226,6 +248,7 @@ serve(int fd, struct server *s)
 	struct request rq;
 	struct authz a;
 	const char *why = "no credentials";
+	char line[256];
 	int verdict = 1;
 
 	if (read_request(fd, &rq) < 0) {
@@ -235,8 +258,8 @@ serve(int fd, struct server *s)
 	if (rq.authz != NULL) {
 		if (authz_parse(&a, rq.authz, strlen(rq.authz), &why) == 0)
 			verdict = verify(s, &rq, &a, &why);
-		fprintf(stderr, "digest_server: %s %s: %s\n", rq.method, rq.uri,
-		    verdict == 0 ? "OK" : why);
+		fprintf(stderr, "digest_server: %s: %s\n", shown(rq.method, rq.uri,
+		    line, sizeof(line)), verdict == 0 ? "OK" : why);
 		if (verdict == 0) {
 			char body[256];
 
@@ -330,11 +353,27 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "digest_server: listening on 127.0.0.1:%s\n",
 	    argv[optind]);
-	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+	for (;;) {
+		/* a client that sends nothing, or reads nothing, is given up
+		 * after a few seconds: one client at a time is served */
+		struct timeval tv = { .tv_sec = 5 };
+
+		if ((fd = accept(lfd, NULL, NULL)) < 0) {
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    errno == EPROTO)
+				continue;
+			perror("digest_server: accept");
+			if (errno != EMFILE && errno != ENFILE &&
+			    errno != ENOBUFS && errno != ENOMEM)
+				break;
+			sleep(1);	/* out of descriptors or memory: wait */
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		serve(fd, &s);
 		close(fd);
 	}
-	perror("digest_server: accept");
 	nonce_tracker_free(&s.tracker);
 	explicit_bzero(s.secret, sizeof(s.secret));
 	digest_cleanup();
