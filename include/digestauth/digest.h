@@ -39,7 +39,9 @@ struct dstr {
 	size_t n;
 };
 
-/* A dstr of a string literal, and of a C string (NULL gives ""). */
+/* A dstr of a string literal, and of a C string (NULL gives "").  DSTR
+ * is a C99 compound literal, so C only; from C++ use dstr_c(), or
+ * dstr{ s, sizeof(s) - 1 }. */
 #define DSTR(s) ((struct dstr){ (s), sizeof(s) - 1 })
 DIGESTAUTH_API
 struct dstr dstr_c(const char *s);
