@@ -216,8 +216,9 @@ METHOD = (
     "%s request lines, each with a channel ID, written at once. **Server CPU per "
     "lookup** = utime + stime of the `mariadbd` process (all its threads: each "
     "connection is one) read from `/proc` (in clock ticks of 1/%d s) before and after "
-    "each helper run, divided by the lookups of that run (its connections and log-ins "
-    "included). **Server-bound limit** = the cores the server may use for the helper's "
+    "each helper run, less what the server used on its own over as long (measured for "
+    "1 s with no helper just before: InnoDB's background threads), divided by the "
+    "lookups of that run (its connections and log-ins included). **Server-bound limit** = the cores the server may use for the helper's "
     "connections (one thread each: -j 1 one core, -j 4 and -j 8 at most the %d "
     "cores the server may run on) / that CPU per lookup. Server, helper and client share the "
     "%d cores, so the limit counts cores the helper and the client also need.\n")
