@@ -31,6 +31,8 @@ teardown() {
 		kill "$LOCKER_PID" 2>/dev/null || true
 		wait "$LOCKER_PID" 2>/dev/null || true
 	fi
+	# what the hand-over test made in the build's install directory
+	[ -z "${MADE_DIR:-}" ] || rm -rf "$MADE_DIR"
 }
 
 # q SQL: ask the store with the sqlite3 tool ("|" between columns)
@@ -389,23 +391,38 @@ sys.exit(os.WEXITSTATUS(st))
 }
 
 @test "digest_passwd runs digest_passwd-sqlite of its build tree or its install directory only, and only when nobody else may change it" {
-	local d="$W/bin" installed prog="$top_builddir/digest_passwd-sqlite"
-	# the helpers' directory of this build, where an installed one looks
+	local d="$W/bin" installed prog="$top_builddir/digest_passwd-sqlite" top
+	# the helpers' directory of this build, where a copy of the tool
+	# outside the build tree looks
 	installed=$(strings "$top_builddir/digest_passwd" | grep -m1 '/digest-helpers$')
+	[ -n "$installed" ] && [ ! -e "$installed" ] ||
+		skip "$installed exists: this test needs it absent"
 	# a copy elsewhere never runs what lies beside it
 	mkdir "$d"
 	cp "$top_builddir/digest_passwd" "$prog" "$d/"
-	if [ ! -e "$installed/digest_passwd-sqlite" ]; then
-		run "$d/digest_passwd" --sqlite "$DB" --init
-		one_line_error "no $installed/digest_passwd-sqlite (Debian: install digest-helpers-sqlite)"
-		[ ! -e "$DB" ]
-	fi
-	# the build tree's: refused while others may write to it
-	chmod g+w "$prog"
-	run "$top_builddir/digest_passwd" --sqlite "$DB" --init
-	chmod g-w "$prog"
-	one_line_error "$prog is not run"
+	run "$d/digest_passwd" --sqlite "$DB" --init
+	one_line_error "no $installed/digest_passwd-sqlite (Debian: install digest-helpers-sqlite)"
 	[ ! -e "$DB" ]
+	# the install directory's: refused while others may write to it (as
+	# root only: the test makes that directory, and removes it)
+	if [ "$(id -u)" -eq 0 ]; then
+		top=$installed
+		while [ ! -e "$(dirname "$top")" ]; do top=$(dirname "$top"); done
+		MADE_DIR=$top
+		mkdir -p "$installed"
+		cp "$prog" "$installed/"
+		chmod g+w "$installed/digest_passwd-sqlite"
+		run "$d/digest_passwd" --sqlite "$DB" --init
+		one_line_error "$installed/digest_passwd-sqlite is not run"
+		[ ! -e "$DB" ]
+		chmod g-w "$installed/digest_passwd-sqlite"
+		run "$d/digest_passwd" --sqlite "$DB" --init
+		[ "$status" -eq 0 ]
+		rm -rf "$MADE_DIR"
+		MADE_DIR=
+		rm -f "$DB"
+	fi
+	# the build tree's own
 	run "$top_builddir/digest_passwd" --sqlite "$DB" --init
 	[ "$status" -eq 0 ]
 	[ "$(q 'SELECT count(*) FROM digest_users')" = 0 ]
