@@ -45,9 +45,11 @@ in_build_tree(void)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self));
 	size_t bl = strlen(PASSWD_BUILDDIR);
 
-	return n > 0 && (size_t)n < sizeof(self) && (size_t)n > bl &&
-	    memcmp(self, PASSWD_BUILDDIR, bl) == 0 && self[bl] == '/' &&
-	    strchr(self + bl + 1, '/') == NULL;
+	if (n <= 0 || (size_t)n >= sizeof(self))
+		return false;	/* none, or cut short */
+	self[n] = '\0';
+	return (size_t)n > bl + 1 && memcmp(self, PASSWD_BUILDDIR, bl) == 0 &&
+	    self[bl] == '/' && strchr(self + bl + 1, '/') == NULL;
 #else
 	return false;
 #endif
