@@ -25,8 +25,8 @@ import time
 from .common import say
 from .data import make_requests, write_lines
 from .fmt import fmt_n
-from .sqlsrv import (CLK_TCK, SqlGroup, one_run, proc_stat, run_fixture, server_cores,
-                     sql_rows, sql_targets, write_users)
+from .sqlsrv import (CLK_TCK, SqlGroup, one_run, pid_in_file, proc_stat, run_fixture,
+                     server_cores, sql_rows, sql_targets, stop_server, write_users)
 
 # -j 4, the default, is what the targets are for; -j 8 shows how far more
 # connections go on the same machine
@@ -83,29 +83,12 @@ class Mysql:
     def server_pid(self):
         """The PID in the server's pid file, if it is a mariadbd of that
         directory, else None."""
-        try:
-            with open(os.path.join(self.mydir, "mysqld.pid")) as f:
-                pid = int(f.readline())
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                return pid if self.mydir.encode() in f.read() else None
-        except (OSError, ValueError, TypeError):
-            return None
+        return pid_in_file(os.path.join(self.mydir, "mysqld.pid"), self.mydir)
 
     def stop(self):
-        if self.mydir is None:
-            return
-        self.pid = self.server_pid()
-        if self.pid:
-            os.kill(self.pid, signal.SIGTERM)
-            for _ in range(300):
-                if not os.path.exists("/proc/%d" % self.pid):
-                    break
-                time.sleep(0.1)
-            else:
-                os.kill(self.pid, signal.SIGKILL)
-        self.pid = None
-        shutil.rmtree(self.mydir, ignore_errors=True)
-        self.mydir = None
+        if self.mydir is not None:
+            stop_server(self.server_pid(), signal.SIGTERM, 30, self.mydir)
+        self.pid = self.mydir = None
 
     def cpu(self):
         """Seconds of CPU the server has used so far (all its threads)."""

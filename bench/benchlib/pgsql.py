@@ -27,8 +27,8 @@ import time
 from .common import say
 from .data import make_requests, write_lines
 from .fmt import fmt_n
-from .sqlsrv import (CLK_TCK, SqlGroup, children, one_run, proc_stat, run_fixture,
-                     sql_rows, sql_targets, write_users)
+from .sqlsrv import (CLK_TCK, SqlGroup, children, one_run, pid_in_file, proc_stat,
+                     run_fixture, sql_rows, sql_targets, stop_server, write_users)
 
 CONFIGS = (("ours -j 1", "1"), ("ours -j 16", "16"))
 
@@ -75,29 +75,12 @@ class Pgsql:
         """The PID in the cluster's postmaster.pid, if it is a postmaster
         of that data directory, else None."""
         data = os.path.join(self.pgdir, "data")
-        try:
-            with open(os.path.join(data, "postmaster.pid")) as f:
-                pid = int(f.readline())
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                return pid if data.encode() in f.read() else None
-        except (OSError, ValueError, TypeError):
-            return None
+        return pid_in_file(os.path.join(data, "postmaster.pid"), data)
 
     def stop(self):
-        if self.pgdir is None:
-            return
-        self.pid = self.postmaster()
-        if self.pid:
-            os.kill(self.pid, signal.SIGINT)
-            for _ in range(150):
-                if not os.path.exists("/proc/%d" % self.pid):
-                    break
-                time.sleep(0.1)
-            else:
-                os.kill(self.pid, signal.SIGKILL)
-        self.pid = None
-        shutil.rmtree(self.pgdir, ignore_errors=True)
-        self.pgdir = None
+        if self.pgdir is not None:
+            stop_server(self.postmaster(), signal.SIGINT, 15, self.pgdir)
+        self.pid = self.pgdir = None
 
     def cpu(self):
         """Seconds of CPU the cluster's processes have used so far."""

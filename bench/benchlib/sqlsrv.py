@@ -11,6 +11,8 @@ the server's CPU per lookup)."""
 import os
 import pwd
 import random
+import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -87,6 +89,32 @@ def run_fixture(script, fixture, owner, arg, prefix):
         if sep and k.startswith(prefix):
             out[k] = v
     return d, out, p
+
+
+def pid_in_file(pidfile, marker):
+    """The PID on the first line of pidfile, if that process's command line
+    holds marker (its own directory), else None."""
+    try:
+        with open(pidfile) as f:
+            pid = int(f.readline())
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return pid if marker.encode() in f.read() else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def stop_server(pid, sig, seconds, directory):
+    """End the server the bench started (sig, then SIGKILL after seconds),
+    that PID only, and remove its directory."""
+    if pid:
+        os.kill(pid, sig)
+        for _ in range(int(seconds * 10)):
+            if not os.path.exists("/proc/%d" % pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 class SqlGroup:
