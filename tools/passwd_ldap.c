@@ -6,8 +6,8 @@
  * realm.  A change is one modify operation: delete this realm's values
  * as they were read, add the new one.  The server applies it whole or not
  * at all, and it fails (noSuchAttribute) when another admin changed the
- * realm's value since we read it; then the entry is read again and the
- * change tried again.  Other realms' values are never part of it, so
+ * realm's value since we read it; then, after a short random wait, the
+ * entry is read again and the change tried again.  Other realms' values are never part of it, so
  * changes of different realms never undo each other.
  */
 #include "config.h"
@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "log.h"
 #include "passwd_ldap.h"
@@ -87,6 +89,22 @@ count_values(struct berval **v)
 	return n;
 }
 
+/* After the tries-th lost race for the same realm: wait a random 1 ms to
+ * 2^(tries+2) ms (at most 100), so that admins changing it at once do
+ * not read and collide again in step. */
+static void
+back_off(int tries)
+{
+	unsigned r = 0, cap = tries < 5 ? 4u << tries : 100;
+	struct timespec ts;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (unsigned)clock();
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(1 + r % cap) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
 /* Read the entry (as the reader, as the helper would find it) and change
  * it (as the writer).  Tried again when another admin's change of the
  * same realm got in between, and after a change while the realm still
@@ -128,8 +146,10 @@ change_entry(struct ldpw *l, const struct passwd_req *req,
 		else if (*rc_r != LDAP_NO_SUCH_ATTRIBUTE &&
 		    *rc_r != LDAP_TYPE_OR_VALUE_EXISTS)
 			return 2;
-		else
+		else {
 			log_debug("the entry changed under us; reading it again");
+			back_off(tries);
+		}
 	}
 	return r;
 }

@@ -18,7 +18,7 @@
 
 /* How many times a change is tried again when another admin changed the
  * same realm's value between our read and our modify. */
-#define LDPW_RETRIES 5
+#define LDPW_RETRIES 10
 
 struct ldpw_who {
 	const char *dn;		/* NULL: anonymous */
