@@ -1212,7 +1212,7 @@ burst_all_ok() {
 	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1")"
 	[ "$(peer_ports "$BG_PID")" = "$SLAPD_PORT" ]
 	pid=$(cat "$SLAPD_DIR/slapd.pid")
-	kill -STOP "$pid"
+	freeze "$pid"
 	t0=$(now_ms)
 	# lookups in flight on the frozen server: BH (or OK from the next one)
 	# once their time is up
@@ -1324,7 +1324,7 @@ burst_all_ok() {
 
 	# 1. slapd frozen: 20 searches go out (16 in flight), none answered
 	pid=$(cat "$SLAPD_DIR/slapd.pid")
-	kill -STOP "$pid"
+	freeze "$pid"
 	for i in $(seq 2 21); do printf '%d %s\n' "$i" "$(req alice)" >&7; done
 	sleep 0.5
 	! IFS= read -r -t 0.2 -u 8 got || { kill -CONT "$pid"; echo "reply while slapd was frozen: $got"; false; }
@@ -1400,7 +1400,7 @@ burst_all_ok() {
 		-D "$SLAPD_ROOTDN" -W "$SLAPD_SECRET_FILE" -H "$SLAPD_URI"
 	ask_expect "1 $(req alice)" "1 $(ok "$HA_ALICE1")"
 	pid=$(cat "$SLAPD_DIR/slapd.pid")
-	kill -STOP "$pid"
+	freeze "$pid"
 	for i in $(seq 2 17); do printf '%d %s\n' "$i" "$(req alice)" >&7; done
 	sleep 0.3
 	kill -KILL "$pid"

@@ -207,7 +207,7 @@ one_line_error() {
 # my_freeze / my_thaw: SIGSTOP / SIGCONT the server (one process)
 my_freeze() {
 	MY_FROZEN=$(my_pids)
-	kill -STOP $MY_FROZEN
+	freeze $MY_FROZEN
 }
 
 my_thaw() {

@@ -201,7 +201,7 @@ pg_pids() {
 # pg_freeze / pg_thaw: SIGSTOP / SIGCONT the server, every process of it
 pg_freeze() {
 	PG_FROZEN=$(pg_pids)
-	kill -STOP $PG_FROZEN
+	freeze $PG_FROZEN
 }
 
 pg_thaw() {

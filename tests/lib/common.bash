@@ -59,6 +59,34 @@ wait_for() {
 	done
 }
 
+# freeze PID...: SIGSTOP the processes and wait (at most 5 s) until every
+# thread of each is stopped.  kill(2) returns before that: the kernel
+# wakes one thread to take the signal and stops the others only once that
+# thread has run, so for a moment after kill a server can still answer.
+freeze() {
+	local pid n=0
+	kill -STOP "$@" || return 1
+	for pid in "$@"; do
+		until stopped "$pid"; do
+			n=$((n + 1))
+			[ "$n" -lt 500 ] || { echo "freeze: $pid has threads still running after 5 s" >&2; return 1; }
+			sleep 0.01
+		done
+	done
+}
+
+# stopped PID: every thread of PID is stopped (state T), or PID is gone
+# or dead (Z, X)
+stopped() {
+	local st
+	for st in /proc/"$1"/task/*/stat; do
+		[ -e "$st" ] || continue
+		st=$(cat "$st" 2>/dev/null) || continue
+		st=${st##*) }
+		case ${st%% *} in T | Z | X) ;; *) return 1 ;; esac
+	done
+}
+
 # refute_grep ARGS...: fail when grep finds a match (a bare "! grep" does not
 # fail a bats test: errexit ignores negated commands).
 refute_grep() {

@@ -131,7 +131,7 @@ repl_consumer_kill() {
 repl_consumer_pause() {
 	local pid
 	pid=$(repl_consumer_pid) || { echo "repl_consumer_pause: no consumer running" >&2; return 1; }
-	kill -STOP "$pid"
+	freeze "$pid"
 }
 
 repl_consumer_resume() {
