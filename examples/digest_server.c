@@ -13,8 +13,9 @@
  *        (default 300), so the client retries with the new nonce alone
  *
  * The challenge offers MD5 and SHA-256 as two WWW-Authenticate headers,
- * or only the algorithm -a names.  Nonces are stateless (nonce_make with a
- * random per-run secret); replays are caught by a nonce-count tracker.
+ * or only the algorithm -a names.  Nonces are stateless
+ * (digest_nonce_make with a random per-run secret); replays are caught by
+ * a nonce-count tracker.
  * An example, not a web server: no keep-alive, no body, no timeouts, and
  * the password is on the command line (a real server keeps HA1s).
  *
@@ -47,7 +48,7 @@ struct server {
 	size_t nalgs;
 	unsigned long lifetime;			/* nonce lifetime, seconds */
 	unsigned char secret[32];		/* nonce HMAC key, this run only */
-	struct nonce_tracker *tracker;
+	struct digest_nonce_tracker *tracker;
 };
 
 /* One request: the method and target of its request line, and the value
@@ -100,7 +101,8 @@ read_request(int fd, struct request *rq)
 			if ((sp = strchr(rq->uri, ' ')) != NULL)
 				*sp = '\0';
 		} else if (strncasecmp(line, "Authorization:", 14) == 0) {
-			rq->authz = line;	/* authz_parse takes the name too */
+			/* digest_authz_parse() takes the name too */
+			rq->authz = line;
 		}
 	}
 	return 0;
@@ -146,23 +148,23 @@ reply(int fd, const char *status, const char *headers, const char *body)
 static void
 challenge(int fd, struct server *s, int stale)
 {
-	char nonce[NONCE_TEXT_LEN + 1], headers[2048] = "", *line;
+	char nonce[DIGEST_NONCE_TEXT_LEN + 1], headers[2048] = "", *line;
 	const char *err;
 	size_t i;
 
-	if (nonce_make(s->secret, sizeof(s->secret), time(NULL), nonce,
+	if (digest_nonce_make(s->secret, sizeof(s->secret), time(NULL), nonce,
 	    &err) < 0) {
 		fprintf(stderr, "digest_server: %s\n", err);
 		reply(fd, "500 Internal Server Error", "", "no nonce\n");
 		return;
 	}
 	for (i = 0; i < s->nalgs; i++) {
-		struct authz_challenge c = {
+		struct digest_challenge c = {
 			.realm = s->realm, .alg = s->algs[i], .nonce = nonce,
-			.qop = AUTHZ_QOP_AUTH, .stale = stale != 0,
+			.qop = DIGEST_QOP_AUTH, .stale = stale != 0,
 		};
 
-		if (authz_challenge(&c, &line, &err) < 0) {
+		if (digest_challenge(&c, &line, &err) < 0) {
 			fprintf(stderr, "digest_server: %s\n", err);
 			continue;
 		}
@@ -178,14 +180,14 @@ challenge(int fd, struct server *s, int stale)
 /* Whether the header's value d is exactly the string s (a value may hold
  * a NUL, so strcmp would not do). */
 static int
-same(struct dstr d, const char *s)
+same(struct digest_str d, const char *s)
 {
 	return d.n == strlen(s) && memcmp(d.p, s, d.n) == 0;
 }
 
 /* Whether a's algorithm is one the challenge offered. */
 static int
-offered(const struct server *s, const struct authz *a)
+offered(const struct server *s, const struct digest_authz *a)
 {
 	size_t i;
 
@@ -198,44 +200,46 @@ offered(const struct server *s, const struct authz *a)
 /* Check the credentials of rq: 0 accepted, 1 refused, 2 refused as stale.
  * *why gets the reason for the log. */
 static int
-verify(struct server *s, const struct request *rq, struct authz *a,
+verify(struct server *s, const struct request *rq, struct digest_authz *a,
     const char **why)
 {
 	char ha1[DIGEST_HEX_MAX + 1], want[DIGEST_HEX_MAX + 1];
+	struct digest_str none = digest_str_c(NULL);
 	time_t issued;
 	int ok;
 
-	if (!offered(s, a) || a->qop_type != AUTHZ_QOP_AUTH ||
+	if (!offered(s, a) || a->qop_type != DIGEST_QOP_AUTH ||
 	    a->userhash || !same(a->username, s->user) ||
 	    !same(a->realm, s->realm) || !same(a->uri, rq->uri)) {
 		*why = "algorithm, qop, user, realm or uri not ours";
 		return 1;
 	}
-	switch (nonce_check(s->secret, sizeof(s->secret), a->nonce.p,
+	switch (digest_nonce_check(s->secret, sizeof(s->secret), a->nonce.p,
 	    a->nonce.n, time(NULL), s->lifetime, &issued, why)) {
-	case NONCE_FRESH:
+	case DIGEST_NONCE_FRESH:
 		break;
-	case NONCE_STALE:
+	case DIGEST_NONCE_STALE:
 		return 2;
 	default:
 		return 1;
 	}
 	/* The store would keep HA1; this example has the password itself. */
-	ok = digest_ha1(a->alg, dstr_c(s->user), dstr_c(s->realm),
-	    dstr_c(s->password), dstr_c(NULL), dstr_c(NULL), ha1) == 0 &&
-	    authz_expected(a, ha1, dstr_c(rq->method), NULL, want) == 0 &&
-	    authz_response_equal(a, want);
+	ok = digest_ha1(a->alg, digest_str_c(s->user), digest_str_c(s->realm),
+	    digest_str_c(s->password), none, none, ha1) == 0 &&
+	    digest_authz_expected(a, ha1, digest_str_c(rq->method), NULL,
+	    want) == 0 &&
+	    digest_authz_response_equal(a, want);
 	explicit_bzero(ha1, sizeof(ha1));
 	if (!ok) {
 		*why = "wrong response (password)";
 		return 1;
 	}
 	/* Only a matching response may use up a nonce-count. */
-	switch (nonce_tracker_use(s->tracker, a->nonce.p, a->nonce.n,
+	switch (digest_nonce_tracker_use(s->tracker, a->nonce.p, a->nonce.n,
 	    a->nc_value, issued, why)) {
-	case NONCE_USE_OK:
+	case DIGEST_NONCE_USE_OK:
 		return 0;
-	case NONCE_USE_STALE:
+	case DIGEST_NONCE_USE_STALE:
 		return 2;
 	default:
 		return 1;
@@ -246,7 +250,7 @@ static void
 serve(int fd, struct server *s)
 {
 	struct request rq;
-	struct authz a;
+	struct digest_authz a;
 	const char *why = "no credentials";
 	char line[256];
 	int verdict = 1;
@@ -256,7 +260,8 @@ serve(int fd, struct server *s)
 		return;
 	}
 	if (rq.authz != NULL) {
-		if (authz_parse(&a, rq.authz, strlen(rq.authz), &why) == 0)
+		if (digest_authz_parse(&a, rq.authz, strlen(rq.authz),
+		    &why) == 0)
 			verdict = verify(s, &rq, &a, &why);
 		fprintf(stderr, "digest_server: %s: %s\n", shown(rq.method, rq.uri,
 		    line, sizeof(line)), verdict == 0 ? "OK" : why);
@@ -266,7 +271,7 @@ serve(int fd, struct server *s)
 			snprintf(body, sizeof(body), "hello %s\n", a.username.p);
 			reply(fd, "200 OK", "", body);
 		}
-		authz_clear(&a);
+		digest_authz_clear(&a);
 		if (verdict == 0)
 			return;
 	}
@@ -347,7 +352,7 @@ main(int argc, char **argv)
 	configure(&s, argc, argv);
 	lfd = listen_on(argv[optind]);
 	if (getrandom(s.secret, sizeof(s.secret), 0) != sizeof(s.secret) ||
-	    (s.tracker = nonce_tracker_new(1024, 0, false)) == NULL) {
+	    (s.tracker = digest_nonce_tracker_new(1024, 0, false)) == NULL) {
 		fprintf(stderr, "digest_server: no secret or no tracker\n");
 		return 1;
 	}
@@ -374,7 +379,7 @@ main(int argc, char **argv)
 		serve(fd, &s);
 		close(fd);
 	}
-	nonce_tracker_free(&s.tracker);
+	digest_nonce_tracker_free(&s.tracker);
 	explicit_bzero(s.secret, sizeof(s.secret));
 	digest_cleanup();
 	return 1;

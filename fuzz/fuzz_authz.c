@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
-inside(const struct authz *a, struct dstr d)
+inside(const struct digest_authz *a, struct digest_str d)
 {
 	return d.p == NULL || (d.p >= a->buf && d.p + d.n <= a->buf + a->bufsize);
 }
@@ -22,13 +22,13 @@ inside(const struct authz *a, struct dstr d)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct authz a;
+	struct digest_authz a;
 	const char *err = NULL;
 	char *copy = malloc(size ? size : 1);
 	char hex[DIGEST_HEX_MAX + 1];
 
 	memcpy(copy, data, size);
-	if (authz_parse(&a, copy, size, &err) == 0) {
+	if (digest_authz_parse(&a, copy, size, &err) == 0) {
 		if (a.alg == NULL || a.username.p == NULL || a.realm.p == NULL ||
 		    a.nonce.p == NULL || a.uri.p == NULL || a.response.p == NULL ||
 		    !inside(&a, a.username) || !inside(&a, a.realm) ||
@@ -36,16 +36,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !inside(&a, a.response) || !inside(&a, a.cnonce) ||
 		    !inside(&a, a.nc) || !inside(&a, a.qop))
 			abort();
-		if (a.qop_type != AUTHZ_QOP_NONE && (a.cnonce.p == NULL || a.nc.p == NULL))
+		if (a.qop_type != DIGEST_QOP_NONE && (a.cnonce.p == NULL || a.nc.p == NULL))
 			abort();
-		(void)authz_expected(&a, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		    (struct dstr){ "GET", 3 },
+		(void)digest_authz_expected(&a, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		    (struct digest_str){ "GET", 3 },
 		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", hex);
-		(void)authz_response_equal(&a, hex);
+		(void)digest_authz_response_equal(&a, hex);
 	} else if (err == NULL || *err == '\0') {
 		abort();
 	}
-	authz_clear(&a);
+	digest_authz_clear(&a);
 	free(copy);
 	return 0;
 }

@@ -13,8 +13,8 @@
 #include "secret.h"
 
 int
-authz_expected(const struct authz *a, const char *ha1_hex, struct dstr method,
-    const char *hentity_hex, char *hex_r)
+digest_authz_expected(const struct digest_authz *a, const char *ha1_hex,
+    struct digest_str method, const char *hentity_hex, char *hex_r)
 {
 	char ha1[DIGEST_HEX_MAX + 1], sess[DIGEST_HEX_MAX + 1];
 	int rc = -1;
@@ -22,7 +22,7 @@ authz_expected(const struct authz *a, const char *ha1_hex, struct dstr method,
 	hex_r[0] = '\0';
 	if (a->alg == NULL || !digest_is_hex(a->alg, ha1_hex, strlen(ha1_hex)))
 		return -1;
-	if (a->qop_type == AUTHZ_QOP_AUTH_INT &&
+	if (a->qop_type == DIGEST_QOP_AUTH_INT &&
 	    (hentity_hex == NULL || !digest_is_hex(a->alg, hentity_hex,
 	    strlen(hentity_hex))))
 		return -1;
@@ -30,21 +30,22 @@ authz_expected(const struct authz *a, const char *ha1_hex, struct dstr method,
 	digest_hex_lower(ha1_hex, 2 * a->alg->len, ha1);
 	if (digest_ha1_session(a->alg, ha1, a->nonce, a->cnonce, sess) == 0)
 		rc = digest_response(a->alg, sess, a->nonce, a->nc, a->cnonce,
-		    a->qop, method, a->uri,
-		    a->qop_type == AUTHZ_QOP_AUTH_INT ? hentity_hex : NULL, hex_r);
+		    a->qop, method, a->uri, a->qop_type == DIGEST_QOP_AUTH_INT ?
+		    hentity_hex : NULL, hex_r);
 	secret_wipe(ha1, sizeof(ha1));
 	secret_wipe(sess, sizeof(sess));
 	return rc;
 }
 
 bool
-authz_response_equal(const struct authz *a, const char *want_hex)
+digest_authz_response_equal(const struct digest_authz *a, const char *want_hex)
 {
 	return digest_hex_equal(a->response, want_hex);
 }
 
 bool
-authz_userhash_matches(const struct authz *a, struct dstr user)
+digest_authz_userhash_matches(const struct digest_authz *a,
+    struct digest_str user)
 {
 	char hex[DIGEST_HEX_MAX + 1];
 

@@ -38,21 +38,21 @@ put_str(struct obuf *b, const char *s)
 	obuf_append(b, s, strlen(s));
 }
 
-/* ", qop=..." for the AUTHZ_QOP_* bits set; nothing for none. */
+/* ", qop=..." for the DIGEST_QOP_* bits set; nothing for none. */
 static void
 put_qop(struct obuf *b, unsigned qop)
 {
-	if ((qop & (AUTHZ_QOP_AUTH | AUTHZ_QOP_AUTH_INT)) ==
-	    (AUTHZ_QOP_AUTH | AUTHZ_QOP_AUTH_INT))
+	if ((qop & (DIGEST_QOP_AUTH | DIGEST_QOP_AUTH_INT)) ==
+	    (DIGEST_QOP_AUTH | DIGEST_QOP_AUTH_INT))
 		put_str(b, ", qop=\"auth,auth-int\"");
-	else if (qop & AUTHZ_QOP_AUTH)
+	else if (qop & DIGEST_QOP_AUTH)
 		put_str(b, ", qop=\"auth\"");
-	else if (qop & AUTHZ_QOP_AUTH_INT)
+	else if (qop & DIGEST_QOP_AUTH_INT)
 		put_str(b, ", qop=\"auth-int\"");
 }
 
 int
-authz_challenge(const struct authz_challenge *c, char **line_r,
+digest_challenge(const struct digest_challenge *c, char **line_r,
     const char **err_r)
 {
 	struct obuf b = { NULL, 0, 0 };
@@ -97,7 +97,7 @@ bad:
 }
 
 int
-authz_qop_list(const char *s, unsigned *qop_r)
+digest_qop_list(const char *s, unsigned *qop_r)
 {
 	const char *p = s, *end = s + strlen(s);
 	unsigned qop = 0;
@@ -111,9 +111,9 @@ authz_qop_list(const char *s, unsigned *qop_r)
 		authz_skip_ows(&p, end);
 		n = authz_span_token(p, end);
 		if (n == 4 && strncasecmp(p, "auth", 4) == 0)
-			qop |= AUTHZ_QOP_AUTH;
+			qop |= DIGEST_QOP_AUTH;
 		else if (n == 8 && strncasecmp(p, "auth-int", 8) == 0)
-			qop |= AUTHZ_QOP_AUTH_INT;
+			qop |= DIGEST_QOP_AUTH_INT;
 		else
 			return -1;
 		p += n;

@@ -1,5 +1,5 @@
 /* authz_check.c - what RFC 7616 section 3.4 requires of the parameters
- * authz_parse.c found, and the struct authz made from them. */
+ * authz_parse.c found, and the struct digest_authz made from them. */
 #include "config.h"
 
 #include <stdint.h>
@@ -19,11 +19,11 @@ static int check_values(struct authz_parser *);
 static int check_qop(struct authz_parser *);
 static int check_nc(struct authz_parser *);
 static int check_cnonce(struct authz_parser *);
-static int decode_ext_value(struct authz *, struct authz_pval *);
+static int decode_ext_value(struct digest_authz *, struct authz_pval *);
 static bool utf8_valid(const unsigned char *, size_t);
 static int hexval(unsigned char);
 static bool value_is(const struct authz_pval *, const char *);
-static struct dstr as_dstr(const struct authz_pval *);
+static struct digest_str as_dstr(const struct authz_pval *);
 
 /* The checks, in the order they run.  The first to fail gives the reason,
  * so the order is part of the behaviour: a header with two faults is
@@ -43,7 +43,7 @@ static int (*const checks[])(struct authz_parser *) = {
 int
 authz_validate(struct authz_parser *ps)
 {
-	struct authz *a = ps->a;
+	struct digest_authz *a = ps->a;
 	struct authz_pval *v = ps->vals;
 	size_t i;
 
@@ -69,7 +69,7 @@ check_required(struct authz_parser *ps)
 	static const enum authz_param_id required[] = {
 		P_REALM, P_NONCE, P_URI, P_RESPONSE,
 	};
-	struct authz *a = ps->a;
+	struct digest_authz *a = ps->a;
 	const struct authz_pval *v = ps->vals;
 	size_t i;
 
@@ -88,7 +88,7 @@ check_required(struct authz_parser *ps)
 static int
 check_algorithm(struct authz_parser *ps)
 {
-	struct authz *a = ps->a;
+	struct digest_authz *a = ps->a;
 	const struct authz_pval *alg = &ps->vals[P_ALGORITHM];
 	char tmp[48];
 
@@ -123,7 +123,7 @@ check_userhash(struct authz_parser *ps)
 static int
 check_username(struct authz_parser *ps)
 {
-	struct authz *a = ps->a;
+	struct digest_authz *a = ps->a;
 	struct authz_pval *ext = &ps->vals[P_USERNAME_EXT];
 
 	if (ext->seen) {
@@ -151,7 +151,7 @@ check_username(struct authz_parser *ps)
 static int
 check_values(struct authz_parser *ps)
 {
-	struct authz *a = ps->a;
+	struct digest_authz *a = ps->a;
 	const struct authz_pval *v = ps->vals;
 
 	if (v[P_NONCE].n == 0)
@@ -170,7 +170,7 @@ check_values(struct authz_parser *ps)
 static int
 check_qop(struct authz_parser *ps)
 {
-	struct authz *a = ps->a;
+	struct digest_authz *a = ps->a;
 	const struct authz_pval *v = ps->vals;
 	char tmp[48];
 
@@ -184,9 +184,9 @@ check_qop(struct authz_parser *ps)
 		return 0;
 	}
 	if (value_is(&v[P_QOP], "auth"))
-		a->qop_type = AUTHZ_QOP_AUTH;
+		a->qop_type = DIGEST_QOP_AUTH;
 	else if (value_is(&v[P_QOP], "auth-int"))
-		a->qop_type = AUTHZ_QOP_AUTH_INT;
+		a->qop_type = DIGEST_QOP_AUTH_INT;
 	else
 		return authz_fail(a, "unknown qop \"%s\" (auth or auth-int)",
 		    log_sanitize(v[P_QOP].p, v[P_QOP].n, tmp, sizeof(tmp)));
@@ -235,7 +235,7 @@ check_cnonce(struct authz_parser *ps)
  * value-chars = *( pct-encoded / attr-char ).  Only UTF-8 is accepted: it is
  * the charset our challenges announce.  Decoded in place. */
 static int
-decode_ext_value(struct authz *a, struct authz_pval *v)
+decode_ext_value(struct digest_authz *a, struct authz_pval *v)
 {
 	static const char attr_extra[] = "!#$&+-.^_`|~";
 	char *s = v->p, *end = v->p + v->n, *q, *r, *out;
@@ -346,11 +346,11 @@ value_is(const struct authz_pval *v, const char *word)
 	return v->n == strlen(word) && strncasecmp(v->p, word, v->n) == 0;
 }
 
-/* A value as the struct authz holds it: p == NULL when absent. */
-static struct dstr
+/* A value as the struct digest_authz holds it: p == NULL when absent. */
+static struct digest_str
 as_dstr(const struct authz_pval *v)
 {
-	struct dstr d = { v->seen ? v->p : NULL, v->seen ? v->n : 0 };
+	struct digest_str d = { v->seen ? v->p : NULL, v->seen ? v->n : 0 };
 
 	return d;
 }

@@ -39,10 +39,10 @@ struct pname {
 };
 
 static bool is_tchar(unsigned char);
-static int check_controls(struct authz *, const char *, const char *,
+static int check_controls(struct digest_authz *, const char *, const char *,
     const char *);
-static int parse_field_name(struct authz *, const char **, const char *);
-static int parse_scheme(struct authz *, const char **, const char *);
+static int parse_field_name(struct digest_authz *, const char **, const char *);
+static int parse_scheme(struct digest_authz *, const char **, const char *);
 static int parse_params(struct authz_parser *, const char *, const char *);
 static int parse_param(struct authz_parser *, const char **, const char *);
 static int parse_quoted(struct authz_pval *, const char **, const char *);
@@ -52,7 +52,7 @@ static int store_param(struct authz_parser *, const struct pname *,
 static const char *safe_name(struct pname *);
 
 int
-authz_fail(struct authz *a, const char *fmt, ...)
+authz_fail(struct digest_authz *a, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -94,15 +94,17 @@ authz_skip_ows(const char **pp, const char *end)
 }
 
 int
-authz_parse(struct authz *a, const char *in, size_t len, const char **err_r)
+digest_authz_parse(struct digest_authz *a, const char *in, size_t len,
+    const char **err_r)
 {
 	struct authz_parser ps;
 	const char *p = in, *end = in + len;
 
 	memset(a, 0, sizeof(*a));
 	*err_r = a->errbuf;
-	if (len > AUTHZ_MAX_LEN)
-		return authz_fail(a, "header longer than %d bytes", AUTHZ_MAX_LEN);
+	if (len > DIGEST_AUTHZ_MAX_LEN)
+		return authz_fail(a, "header longer than %d bytes",
+		    DIGEST_AUTHZ_MAX_LEN);
 	while (end > p && (end[-1] == '\n' || end[-1] == '\r' ||
 	    end[-1] == ' ' || end[-1] == '\t'))
 		end--;
@@ -118,7 +120,7 @@ authz_parse(struct authz *a, const char *in, size_t len, const char **err_r)
 	ps.a = a;
 	ps.in = in;
 	/* Unescaping never lengthens a value; one NUL after each. */
-	a->bufsize = len + AUTHZ_MAX_PARAMS + 1;
+	a->bufsize = len + DIGEST_AUTHZ_MAX_PARAMS + 1;
 	a->buf = xmalloc(a->bufsize);
 	if (parse_params(&ps, p, end) < 0 || authz_validate(&ps) < 0)
 		return -1;
@@ -126,7 +128,7 @@ authz_parse(struct authz *a, const char *in, size_t len, const char **err_r)
 }
 
 void
-authz_clear(struct authz *a)
+digest_authz_clear(struct digest_authz *a)
 {
 	secret_free(a->buf, a->bufsize);
 	memset(a, 0, sizeof(*a));
@@ -135,7 +137,7 @@ authz_clear(struct authz *a)
 /* Refuse any control byte but the tab in [p, end); in is where offsets in
  * the message count from. */
 static int
-check_controls(struct authz *a, const char *in, const char *p,
+check_controls(struct digest_authz *a, const char *in, const char *p,
     const char *end)
 {
 	const char *q;
@@ -153,7 +155,7 @@ check_controls(struct authz *a, const char *in, const char *p,
 /* An optional field name: "Authorization:" or "Proxy-Authorization:".
  * Sets a->header and steps *pp past the colon and the whitespace after. */
 static int
-parse_field_name(struct authz *a, const char **pp, const char *end)
+parse_field_name(struct digest_authz *a, const char **pp, const char *end)
 {
 	const char *p = *pp;
 	size_t n = authz_span_token(p, end);
@@ -162,9 +164,9 @@ parse_field_name(struct authz *a, const char **pp, const char *end)
 	if (n == 0 || p + n >= end || p[n] != ':')
 		return 0;
 	if (n == 13 && strncasecmp(p, "Authorization", n) == 0)
-		a->header = AUTHZ_HDR_AUTHORIZATION;
+		a->header = DIGEST_AUTHZ_HDR_AUTHORIZATION;
 	else if (n == 19 && strncasecmp(p, "Proxy-Authorization", n) == 0)
-		a->header = AUTHZ_HDR_PROXY;
+		a->header = DIGEST_AUTHZ_HDR_PROXY;
 	else if ((n == 16 && strncasecmp(p, "WWW-Authenticate", n) == 0) ||
 	    (n == 18 && strncasecmp(p, "Proxy-Authenticate", n) == 0))
 		return authz_fail(a, "%s is the server's challenge, not the "
@@ -182,7 +184,7 @@ parse_field_name(struct authz *a, const char **pp, const char *end)
  * The scheme must be Digest, with whitespace after it; *pp is left on
  * that whitespace. */
 static int
-parse_scheme(struct authz *a, const char **pp, const char *end)
+parse_scheme(struct digest_authz *a, const char **pp, const char *end)
 {
 	const char *p = *pp;
 	size_t n = authz_span_token(p, end);
@@ -214,9 +216,9 @@ parse_params(struct authz_parser *ps, const char *p, const char *end)
 			p++;
 		if (p == end)
 			return 0;
-		if (++nparams > AUTHZ_MAX_PARAMS)
+		if (++nparams > DIGEST_AUTHZ_MAX_PARAMS)
 			return authz_fail(ps->a, "more than %d parameters",
-			    AUTHZ_MAX_PARAMS);
+			    DIGEST_AUTHZ_MAX_PARAMS);
 		if (parse_param(ps, &p, end) < 0)
 			return -1;
 	}
@@ -227,7 +229,7 @@ parse_params(struct authz_parser *ps, const char *p, const char *end)
 static int
 parse_param(struct authz_parser *ps, const char **pp, const char *end)
 {
-	struct authz *a = ps->a;
+	struct digest_authz *a = ps->a;
 	struct authz_pval v = { .p = a->buf + ps->used };
 	struct pname nm = { .p = *pp };
 	const char *p = *pp;

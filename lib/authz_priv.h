@@ -5,7 +5,7 @@
  *   authz_parse.c      the Authorization header: field name, scheme, and the
  *                      #auth-param list, split and unescaped into a parser
  *   authz_check.c      what RFC 7616 section 3.4 requires of those values,
- *                      and filling the struct authz from them
+ *                      and filling the struct digest_authz from them
  *   authz_challenge.c  WWW-Authenticate / Proxy-Authenticate lines and the
  *                      qop list of a command line
  *   authz.c            the expected response and comparing it
@@ -28,7 +28,7 @@ enum authz_param_id {
 /* Their names as sent, indexed by enum authz_param_id. */
 extern const char *const authz_param_names[P_COUNT];
 
-/* One value as found, unescaped into the struct authz's buffer. */
+/* One value as found, unescaped into the struct digest_authz's buffer. */
 struct authz_pval {
 	char *p;
 	size_t n;
@@ -37,7 +37,7 @@ struct authz_pval {
 };
 
 struct authz_parser {
-	struct authz *a;
+	struct digest_authz *a;
 	const char *in;		/* start of the input, for offsets */
 	size_t used;		/* bytes of a->buf in use */
 	struct authz_pval vals[P_COUNT];
@@ -45,7 +45,7 @@ struct authz_parser {
 
 /* Set a->errbuf to the reason, free a->buf, return -1: every parse or
  * check failure goes through here.  An argument may point into a->buf. */
-int authz_fail(struct authz *a, const char *fmt, ...)
+int authz_fail(struct digest_authz *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The length of the RFC 7230 section 3.2.6 token at p (0 if none). */

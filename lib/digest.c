@@ -28,10 +28,10 @@ static const struct digest_alg digest_algs[] = {
 static EVP_MD *fetched[N_ALGS];
 static EVP_MD_CTX *ctx;
 
-struct dstr
-dstr_c(const char *s)
+struct digest_str
+digest_str_c(const char *s)
 {
-	struct dstr d = { s != NULL ? s : "", s != NULL ? strlen(s) : 0 };
+	struct digest_str d = { s != NULL ? s : "", s != NULL ? strlen(s) : 0 };
 
 	return d;
 }
@@ -79,7 +79,7 @@ int
 digest_check(const struct digest_alg *alg, const char **err_r)
 {
 	char hex[DIGEST_HEX_MAX + 1];
-	struct dstr p = DSTR("x");
+	struct digest_str p = DIGEST_STR("x");
 
 	if (md_of(alg) == NULL || ctx_get() == NULL ||
 	    digest_hash_parts(alg, &p, 1, hex) < 0) {
@@ -103,7 +103,7 @@ to_hex(const unsigned char *bin, size_t n, char *hex_r)
 }
 
 int
-digest_hash_parts(const struct digest_alg *alg, const struct dstr *parts,
+digest_hash_parts(const struct digest_alg *alg, const struct digest_str *parts,
     size_t nparts, char *hex_r)
 {
 	unsigned char bin[EVP_MAX_MD_SIZE];
@@ -136,10 +136,10 @@ digest_hash_parts(const struct digest_alg *alg, const struct dstr *parts,
 
 int
 digest_ha1_session(const struct digest_alg *alg, const char *ha1_hex,
-    struct dstr nonce, struct dstr cnonce, char *hex_r)
+    struct digest_str nonce, struct digest_str cnonce, char *hex_r)
 {
 	char ha1[DIGEST_HEX_MAX + 1];
-	struct dstr parts[3];
+	struct digest_str parts[3];
 	int rc = 0;
 
 	if (ha1_hex == NULL || !digest_is_hex(alg, ha1_hex, strlen(ha1_hex)))
@@ -151,7 +151,7 @@ digest_ha1_session(const struct digest_alg *alg, const char *ha1_hex,
 		memcpy(hex_r, ha1, 2 * alg->len + 1);
 	} else {
 		/* RFC 7616 3.4.2: A1 = H(user:realm:passwd) ":" nonce ":" cnonce */
-		parts[0] = (struct dstr){ ha1, 2 * alg->len };
+		parts[0] = (struct digest_str){ ha1, 2 * alg->len };
 		parts[1] = nonce;
 		parts[2] = cnonce;
 		rc = digest_hash_parts(alg, parts, 3, hex_r);
@@ -161,11 +161,12 @@ digest_ha1_session(const struct digest_alg *alg, const char *ha1_hex,
 }
 
 int
-digest_ha1(const struct digest_alg *alg, struct dstr user, struct dstr realm,
-    struct dstr password, struct dstr nonce, struct dstr cnonce, char *hex_r)
+digest_ha1(const struct digest_alg *alg, struct digest_str user,
+    struct digest_str realm, struct digest_str password,
+    struct digest_str nonce, struct digest_str cnonce, char *hex_r)
 {
 	/* RFC 2617 3.2.2.2: A1 = unq(username) ":" unq(realm) ":" passwd */
-	struct dstr parts[3] = { user, realm, password };
+	struct digest_str parts[3] = { user, realm, password };
 	char inner[DIGEST_HEX_MAX + 1];
 	int rc;
 
@@ -178,13 +179,13 @@ digest_ha1(const struct digest_alg *alg, struct dstr user, struct dstr realm,
 
 int
 digest_response(const struct digest_alg *alg, const char *ha1_hex,
-    struct dstr nonce, struct dstr nc, struct dstr cnonce, struct dstr qop,
-    struct dstr method, struct dstr uri, const char *hentity_hex,
-    char *hex_r)
+    struct digest_str nonce, struct digest_str nc, struct digest_str cnonce,
+    struct digest_str qop, struct digest_str method, struct digest_str uri,
+    const char *hentity_hex, char *hex_r)
 {
 	char ha2[DIGEST_HEX_MAX + 1];
-	struct dstr a2[3] = { method, uri, { NULL, 0 } };
-	struct dstr kd[6];
+	struct digest_str a2[3] = { method, uri, { NULL, 0 } };
+	struct digest_str kd[6];
 	size_t n2 = 2, nkd = 0;
 	bool auth_int = qop.p != NULL && qop.n == 8 &&
 	    strncasecmp(qop.p, "auth-int", 8) == 0;
@@ -192,29 +193,29 @@ digest_response(const struct digest_alg *alg, const char *ha1_hex,
 	if (auth_int) {
 		if (hentity_hex == NULL)
 			return -1;
-		a2[n2++] = (struct dstr){ hentity_hex, 2 * alg->len };
+		a2[n2++] = (struct digest_str){ hentity_hex, 2 * alg->len };
 	}
 	if (digest_hash_parts(alg, a2, n2, ha2) < 0)
 		return -1;
 
 	/* KD(secret, data) = H(secret ":" data) */
-	kd[nkd++] = (struct dstr){ ha1_hex, 2 * alg->len };
+	kd[nkd++] = (struct digest_str){ ha1_hex, 2 * alg->len };
 	kd[nkd++] = nonce;
 	if (qop.p != NULL) {
 		kd[nkd++] = nc;
 		kd[nkd++] = cnonce;
 		kd[nkd++] = qop;
 	}
-	kd[nkd++] = (struct dstr){ ha2, 2 * alg->len };
+	kd[nkd++] = (struct digest_str){ ha2, 2 * alg->len };
 	return digest_hash_parts(alg, kd, nkd, hex_r);
 }
 
 int
-digest_userhash(const struct digest_alg *alg, struct dstr user,
-    struct dstr realm, char *hex_r)
+digest_userhash(const struct digest_alg *alg, struct digest_str user,
+    struct digest_str realm, char *hex_r)
 {
 	/* RFC 7616 3.4.4: username = H( unq(username) ":" unq(realm) ) */
-	struct dstr parts[2] = { user, realm };
+	struct digest_str parts[2] = { user, realm };
 
 	return digest_hash_parts(alg, parts, 2, hex_r);
 }
@@ -317,7 +318,7 @@ digest_hex_lower(const char *in, size_t n, char *out)
 }
 
 bool
-digest_hex_equal(struct dstr got, const char *want_hex)
+digest_hex_equal(struct digest_str got, const char *want_hex)
 {
 	char low[DIGEST_HEX_MAX + 1];
 	bool eq;

@@ -24,26 +24,29 @@ static int nonce_mac(const void *, size_t, const unsigned char *,
 static void b64url_encode(const unsigned char *, size_t, char *);
 static int b64url_decode(const char *, size_t, unsigned char *, size_t);
 static int tracker_key(const char *, size_t, unsigned char *);
-static uint32_t *bucket_of(struct nonce_tracker *, const unsigned char *);
-static void lru_unlink(struct nonce_tracker *, uint32_t);
-static void lru_push(struct nonce_tracker *, uint32_t);
-static uint32_t evict(struct nonce_tracker *);
+static uint32_t *bucket_of(struct digest_nonce_tracker *,
+    const unsigned char *);
+static void lru_unlink(struct digest_nonce_tracker *, uint32_t);
+static void lru_push(struct digest_nonce_tracker *, uint32_t);
+static uint32_t evict(struct digest_nonce_tracker *);
 
 /* mac_r = HMAC-SHA-256(secret, label || ts || random), first 16 bytes. */
 static int
 nonce_mac(const void *secret, size_t secret_len, const unsigned char *body,
     unsigned char *mac_r)
 {
-	unsigned char msg[sizeof(mac_label) - 1 + NONCE_TS_LEN + NONCE_RAND_LEN];
+	unsigned char msg[sizeof(mac_label) - 1 + DIGEST_NONCE_TS_LEN +
+	    DIGEST_NONCE_RAND_LEN];
 	unsigned char full[EVP_MAX_MD_SIZE];
 	unsigned int full_len = 0;
 	int rc = -1;
 
 	memcpy(msg, mac_label, sizeof(mac_label) - 1);
-	memcpy(msg + sizeof(mac_label) - 1, body, NONCE_TS_LEN + NONCE_RAND_LEN);
+	memcpy(msg + sizeof(mac_label) - 1, body,
+	    DIGEST_NONCE_TS_LEN + DIGEST_NONCE_RAND_LEN);
 	if (HMAC(EVP_sha256(), secret, (int)secret_len, msg, sizeof(msg), full,
-	    &full_len) != NULL && full_len >= NONCE_MAC_LEN) {
-		memcpy(mac_r, full, NONCE_MAC_LEN);
+	    &full_len) != NULL && full_len >= DIGEST_NONCE_MAC_LEN) {
+		memcpy(mac_r, full, DIGEST_NONCE_MAC_LEN);
 		rc = 0;
 	}
 	secret_wipe(full, sizeof(full));
@@ -100,28 +103,29 @@ b64url_decode(const char *in, size_t n, unsigned char *out, size_t outlen)
 }
 
 int
-nonce_make(const void *secret, size_t secret_len, time_t now, char *text_r,
-    const char **err_r)
+digest_nonce_make(const void *secret, size_t secret_len, time_t now,
+    char *text_r, const char **err_r)
 {
-	unsigned char raw[NONCE_RAW_LEN];
+	unsigned char raw[DIGEST_NONCE_RAW_LEN];
 	uint64_t ts = (uint64_t)now;
 	int i;
 
 	text_r[0] = '\0';
-	if (secret_len < NONCE_SECRET_MIN || secret_len > NONCE_SECRET_MAX) {
+	if (secret_len < DIGEST_NONCE_SECRET_MIN ||
+	    secret_len > DIGEST_NONCE_SECRET_MAX) {
 		*err_r = "the nonce secret must be 16 to 4096 bytes";
 		return -1;
 	}
-	for (i = NONCE_TS_LEN - 1; i >= 0; i--) {
+	for (i = DIGEST_NONCE_TS_LEN - 1; i >= 0; i--) {
 		raw[i] = (unsigned char)(ts & 0xff);
 		ts >>= 8;
 	}
-	if (RAND_bytes(raw + NONCE_TS_LEN, NONCE_RAND_LEN) != 1) {
+	if (RAND_bytes(raw + DIGEST_NONCE_TS_LEN, DIGEST_NONCE_RAND_LEN) != 1) {
 		*err_r = "no random bytes from OpenSSL (RAND_bytes failed)";
 		return -1;
 	}
-	if (nonce_mac(secret, secret_len, raw, raw + NONCE_TS_LEN +
-	    NONCE_RAND_LEN) < 0) {
+	if (nonce_mac(secret, secret_len, raw, raw + DIGEST_NONCE_TS_LEN +
+	    DIGEST_NONCE_RAND_LEN) < 0) {
 		*err_r = "HMAC-SHA-256 failed (OpenSSL)";
 		return -1;
 	}
@@ -129,12 +133,12 @@ nonce_make(const void *secret, size_t secret_len, time_t now, char *text_r,
 	return 0;
 }
 
-enum nonce_status
-nonce_check(const void *secret, size_t secret_len, const char *text,
+enum digest_nonce_status
+digest_nonce_check(const void *secret, size_t secret_len, const char *text,
     size_t len, time_t now, unsigned long lifetime, time_t *issued_r,
     const char **why_r)
 {
-	unsigned char raw[NONCE_RAW_LEN], mac[NONCE_MAC_LEN];
+	unsigned char raw[DIGEST_NONCE_RAW_LEN], mac[DIGEST_NONCE_MAC_LEN];
 	uint64_t ts = 0;
 	int64_t t;
 	size_t i;
@@ -143,38 +147,40 @@ nonce_check(const void *secret, size_t secret_len, const char *text,
 	if (issued_r != NULL)
 		*issued_r = 0;
 	*why_r = NULL;
-	if (secret_len < NONCE_SECRET_MIN || secret_len > NONCE_SECRET_MAX) {
+	if (secret_len < DIGEST_NONCE_SECRET_MIN ||
+	    secret_len > DIGEST_NONCE_SECRET_MAX) {
 		*why_r = "the nonce secret must be 16 to 4096 bytes";
-		return NONCE_FORGED;
+		return DIGEST_NONCE_FORGED;
 	}
 	if (b64url_decode(text, len, raw, sizeof(raw)) < 0) {
 		*why_r = "not a nonce made by digest-helpers (wrong length or characters)";
-		return NONCE_FORGED;
+		return DIGEST_NONCE_FORGED;
 	}
 	if (nonce_mac(secret, secret_len, raw, mac) < 0) {
 		*why_r = "HMAC-SHA-256 failed (OpenSSL)";
-		return NONCE_FORGED;
+		return DIGEST_NONCE_FORGED;
 	}
-	good = secret_equal(mac, raw + NONCE_TS_LEN + NONCE_RAND_LEN, sizeof(mac));
+	good = secret_equal(mac, raw + DIGEST_NONCE_TS_LEN +
+	    DIGEST_NONCE_RAND_LEN, sizeof(mac));
 	secret_wipe(mac, sizeof(mac));
 	if (!good) {
 		*why_r = "its MAC does not match: not issued with this secret";
-		return NONCE_FORGED;
+		return DIGEST_NONCE_FORGED;
 	}
-	for (i = 0; i < NONCE_TS_LEN; i++)
+	for (i = 0; i < DIGEST_NONCE_TS_LEN; i++)
 		ts = (ts << 8) | raw[i];
 	t = (int64_t)ts;
 	if (issued_r != NULL)
 		*issued_r = (time_t)t;
-	if (t > (int64_t)now + NONCE_CLOCK_SKEW) {
+	if (t > (int64_t)now + DIGEST_NONCE_CLOCK_SKEW) {
 		*why_r = "issued in the future (the server clock went back?)";
-		return NONCE_STALE;
+		return DIGEST_NONCE_STALE;
 	}
 	if ((int64_t)now - t > (int64_t)lifetime) {
 		*why_r = "older than the nonce lifetime";
-		return NONCE_STALE;
+		return DIGEST_NONCE_STALE;
 	}
-	return NONCE_FRESH;
+	return DIGEST_NONCE_FRESH;
 }
 
 /* --- the nonce-count tracker ---------------------------------------------- */
@@ -191,7 +197,7 @@ struct entry {
 	uint32_t chain;		/* next entry in the same hash bucket */
 };
 
-struct nonce_tracker {
+struct digest_nonce_tracker {
 	struct entry *e;	/* cap entries; the first count are in use */
 	uint32_t *bucket;	/* nbuckets heads, NIL when empty */
 	size_t cap, count, nbuckets;
@@ -202,13 +208,13 @@ struct nonce_tracker {
 	time_t floor;		/* newest issue time of an evicted nonce */
 };
 
-struct nonce_tracker *
-nonce_tracker_new(size_t capacity, uint32_t max_count, bool strict)
+struct digest_nonce_tracker *
+digest_nonce_tracker_new(size_t capacity, uint32_t max_count, bool strict)
 {
-	struct nonce_tracker *t;
+	struct digest_nonce_tracker *t;
 	size_t i;
 
-	if (capacity == 0 || capacity > NONCE_TRACKER_MAX)
+	if (capacity == 0 || capacity > DIGEST_NONCE_TRACKER_MAX)
 		return NULL;
 	t = xcalloc(1, sizeof(*t));
 	t->cap = capacity;
@@ -225,9 +231,9 @@ nonce_tracker_new(size_t capacity, uint32_t max_count, bool strict)
 }
 
 void
-nonce_tracker_free(struct nonce_tracker **tp)
+digest_nonce_tracker_free(struct digest_nonce_tracker **tp)
 {
-	struct nonce_tracker *t = *tp;
+	struct digest_nonce_tracker *t = *tp;
 
 	if (t == NULL)
 		return;
@@ -238,7 +244,7 @@ nonce_tracker_free(struct nonce_tracker **tp)
 }
 
 size_t
-nonce_tracker_count(const struct nonce_tracker *t)
+digest_nonce_tracker_count(const struct digest_nonce_tracker *t)
 {
 	return t->count;
 }
@@ -247,7 +253,7 @@ static int
 tracker_key(const char *text, size_t len, unsigned char *key_r)
 {
 	const struct digest_alg *sha = digest_alg_find("SHA-256", 7);
-	struct dstr part = { text, len };
+	struct digest_str part = { text, len };
 	char hex[DIGEST_HEX_MAX + 1];
 	size_t i;
 
@@ -263,7 +269,7 @@ tracker_key(const char *text, size_t len, unsigned char *key_r)
 }
 
 static uint32_t *
-bucket_of(struct nonce_tracker *t, const unsigned char *key)
+bucket_of(struct digest_nonce_tracker *t, const unsigned char *key)
 {
 	uint32_t h = ((uint32_t)key[0] << 24) | ((uint32_t)key[1] << 16) |
 	    ((uint32_t)key[2] << 8) | key[3];
@@ -272,7 +278,7 @@ bucket_of(struct nonce_tracker *t, const unsigned char *key)
 }
 
 static void
-lru_unlink(struct nonce_tracker *t, uint32_t i)
+lru_unlink(struct digest_nonce_tracker *t, uint32_t i)
 {
 	struct entry *e = &t->e[i];
 
@@ -288,7 +294,7 @@ lru_unlink(struct nonce_tracker *t, uint32_t i)
 }
 
 static void
-lru_push(struct nonce_tracker *t, uint32_t i)
+lru_push(struct digest_nonce_tracker *t, uint32_t i)
 {
 	struct entry *e = &t->e[i];
 
@@ -303,7 +309,7 @@ lru_push(struct nonce_tracker *t, uint32_t i)
 
 /* Take the least recently used entry out of the table; its slot is reused. */
 static uint32_t
-evict(struct nonce_tracker *t)
+evict(struct digest_nonce_tracker *t)
 {
 	uint32_t i = t->tail, *pp;
 	struct entry *e = &t->e[i];
@@ -318,9 +324,9 @@ evict(struct nonce_tracker *t)
 	return i;
 }
 
-enum nonce_use
-nonce_tracker_use(struct nonce_tracker *t, const char *text, size_t len,
-    uint32_t nc, time_t issued, const char **why_r)
+enum digest_nonce_use
+digest_nonce_tracker_use(struct digest_nonce_tracker *t, const char *text,
+    size_t len, uint32_t nc, time_t issued, const char **why_r)
 {
 	unsigned char key[KEY_LEN];
 	uint32_t i, *bp;
@@ -329,11 +335,11 @@ nonce_tracker_use(struct nonce_tracker *t, const char *text, size_t len,
 	*why_r = NULL;
 	if (nc == 0) {
 		*why_r = "nonce count 0: counts start at 1";
-		return NONCE_USE_REPLAY;
+		return DIGEST_NONCE_USE_REPLAY;
 	}
 	if (tracker_key(text, len, key) < 0) {
 		*why_r = "SHA-256 failed (OpenSSL)";
-		return NONCE_USE_STALE;
+		return DIGEST_NONCE_USE_STALE;
 	}
 	bp = bucket_of(t, key);
 	for (i = *bp; i != NIL; i = t->e[i].chain)
@@ -344,11 +350,11 @@ nonce_tracker_use(struct nonce_tracker *t, const char *text, size_t len,
 		/* First use: an evicted nonce coming back looks the same. */
 		if (t->evicted && issued <= t->floor) {
 			*why_r = "nonce no longer tracked (evicted): a new one is needed";
-			return NONCE_USE_STALE;
+			return DIGEST_NONCE_USE_STALE;
 		}
 		if (t->strict && nc != 1) {
 			*why_r = "first use of a nonce must have nc=00000001 (strict)";
-			return NONCE_USE_STALE;
+			return DIGEST_NONCE_USE_STALE;
 		}
 		if (t->count < t->cap)
 			i = (uint32_t)t->count++;
@@ -363,25 +369,25 @@ nonce_tracker_use(struct nonce_tracker *t, const char *text, size_t len,
 		e->chain = *bp;
 		*bp = i;
 		lru_push(t, i);
-		return NONCE_USE_OK;
+		return DIGEST_NONCE_USE_OK;
 	}
 
 	e = &t->e[i];
 	if (nc <= e->last_nc) {
 		*why_r = "nonce count not above the last one: a replay";
-		return NONCE_USE_REPLAY;
+		return DIGEST_NONCE_USE_REPLAY;
 	}
 	if (t->strict && nc != e->last_nc + 1) {
 		*why_r = "nonce count skipped a value (strict)";
-		return NONCE_USE_REPLAY;
+		return DIGEST_NONCE_USE_REPLAY;
 	}
 	if (t->max_count != 0 && e->uses >= t->max_count) {
 		*why_r = "nonce used its maximum number of times: a new one is needed";
-		return NONCE_USE_STALE;
+		return DIGEST_NONCE_USE_STALE;
 	}
 	e->last_nc = nc;
 	e->uses++;
 	lru_unlink(t, i);
 	lru_push(t, i);
-	return NONCE_USE_OK;
+	return DIGEST_NONCE_USE_OK;
 }

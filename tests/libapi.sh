@@ -29,7 +29,7 @@ same() {	# same DESCRIPTION FILE-A FILE-B
 		not_ok "$1"; sed 's/^/# /' "$tmp/diff"; fi
 }
 
-echo "1..10"
+echo "1..11"
 [ -f "$so" ] || { echo "Bail out! $so not built"; exit 1; }
 
 nm -D --defined-only "$so" >"$tmp/nm" || { echo "Bail out! nm failed"; exit 1; }
@@ -85,6 +85,25 @@ if awk '$2 != "T" && !($2 == "A" && $3 == "DIGESTAUTH_0") { bad = 1 } END { exit
 else
 	not_ok "no data or other symbol is exported"
 	awk '$2 != "T"' "$tmp/nm" | sed 's/^/# /'
+fi
+# the names a program gets from the headers are all in the library's
+# namespace: functions, struct and enum tags digest_*, macros and enum
+# constants DIGEST_* (the include guards DIGESTAUTH_*)
+{
+	sed 's/^/function /' "$tmp/so"
+	cat "$top_srcdir"/include/digestauth/*.h | sed 's,/\*.*\*/,,' |
+	    awk '/^#define/ { print "macro " $2; next }
+		/^(struct|enum) [a-z_0-9]+ *[{;]/ { sub(/[ {;].*/, "", $2); print $1 " " $2 }
+		/^enum .*{/ { inenum = 1; next } inenum && /^}/ { inenum = 0 }
+		inenum && /^[ \t]+[A-Z_0-9]+/ { sub(/[ \t]*[,=].*/, ""); gsub(/[ \t]/, ""); print "constant " $0 }'
+} | sed 's/(.*//' | sort -u >"$tmp/names"
+grep -vE '^(function|struct|enum) digest_[a-z_0-9]+$|^(macro|constant) DIGEST(AUTH)?_[A-Z_0-9]+$' \
+    "$tmp/names" >"$tmp/outside"
+if [ -s "$tmp/outside" ] || ! [ -s "$tmp/names" ]; then
+	not_ok "every public name is digest_* or DIGEST_*"
+	sed 's/^/# /' "$tmp/outside"
+else
+	ok "every public name is digest_* or DIGEST_* ($(wc -l <"$tmp/names") names)"
 fi
 # each public header alone, with nothing but include/ on the path
 inc=$top_srcdir/include

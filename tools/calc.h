@@ -72,8 +72,8 @@ long long calc_parse_uint(const char *s, long long max);
 /* hex_r = H(user ":" realm ":" password), the stored HA1, with the
  * password read from standard input (one line, not echoed on a terminal);
  * exits with code when there is none or hashing fails. */
-void calc_ha1_from_password(const struct digest_alg *alg, struct dstr user,
-    struct dstr realm, char *hex_r, int code);
+void calc_ha1_from_password(const struct digest_alg *alg, struct digest_str user,
+    struct digest_str realm, char *hex_r, int code);
 
 /* The longest file --ha1-file reads (the HA1 is its first line). */
 #define CALC_HA1_FILE_MAX 4096
@@ -145,7 +145,7 @@ enum helper_answer {
  * our helpers, lib/notes.h). */
 #define CALC_HELPER_MSG_MAX 9216
 
-enum helper_answer calc_helper_ask(const char *command, struct dstr user,
-    struct dstr realm, char *ha1_r, char *msg_r, size_t msglen);
+enum helper_answer calc_helper_ask(const char *command, struct digest_str user,
+    struct digest_str realm, char *ha1_r, char *msg_r, size_t msglen);
 
 #endif

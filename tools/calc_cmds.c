@@ -63,8 +63,8 @@ calc_cmd_ha1(int argc, char **argv)
 		calc_die(CALC_EXIT_FAIL, "ha1 needs USER and REALM (see digest_calc ha1 --help)");
 	if (alg == NULL)
 		alg = calc_alg("MD5", CALC_EXIT_FAIL);
-	calc_ha1_from_password(alg, dstr_c(argv[first]),
-	    dstr_c(argv[first + 1]), hex, CALC_EXIT_FAIL);
+	calc_ha1_from_password(alg, digest_str_c(argv[first]),
+	    digest_str_c(argv[first + 1]), hex, CALC_EXIT_FAIL);
 	/* The one place an HA1 is printed: the user asked for exactly this. */
 	printf("%s\n", hex);
 	secret_wipe(hex, sizeof(hex));
@@ -98,7 +98,7 @@ response_usage(void)
 /* The request a response is computed for: its parameters in a as a parsed
  * header would have them, the rest from the options. */
 struct response {
-	struct authz a;
+	struct digest_authz a;
 	const char *user, *realm, *method, *body;
 	struct calc_ha1 ha1;
 };
@@ -116,15 +116,15 @@ is_nc(const char *s)
 }
 
 static void
-response_take_qop(struct authz *a, const char *arg)
+response_take_qop(struct digest_authz *a, const char *arg)
 {
 	if (strcmp(arg, "auth") == 0)
-		a->qop_type = AUTHZ_QOP_AUTH;
+		a->qop_type = DIGEST_QOP_AUTH;
 	else if (strcmp(arg, "auth-int") == 0)
-		a->qop_type = AUTHZ_QOP_AUTH_INT;
+		a->qop_type = DIGEST_QOP_AUTH_INT;
 	else
 		calc_die(CALC_EXIT_FAIL, "--qop is auth or auth-int");
-	a->qop = dstr_c(arg);
+	a->qop = digest_str_c(arg);
 }
 
 static void
@@ -143,13 +143,13 @@ response_take(void *ctx, int opt, char *arg)
 		r->realm = arg;
 		break;
 	case OPT_NONCE:
-		r->a.nonce = dstr_c(arg);
+		r->a.nonce = digest_str_c(arg);
 		break;
 	case OPT_METHOD:
 		r->method = arg;
 		break;
 	case OPT_URI:
-		r->a.uri = dstr_c(arg);
+		r->a.uri = digest_str_c(arg);
 		break;
 	case OPT_QOP:
 		response_take_qop(&r->a, arg);
@@ -157,10 +157,10 @@ response_take(void *ctx, int opt, char *arg)
 	case OPT_NC:
 		if (!is_nc(arg))
 			calc_die(CALC_EXIT_FAIL, "--nc needs 8 hex digits, as 00000001");
-		r->a.nc = dstr_c(arg);
+		r->a.nc = digest_str_c(arg);
 		break;
 	case OPT_CNONCE:
-		r->a.cnonce = dstr_c(arg);
+		r->a.cnonce = digest_str_c(arg);
 		break;
 	case OPT_BODY:
 		r->body = arg;
@@ -178,7 +178,7 @@ response_take(void *ctx, int opt, char *arg)
 static void
 response_check(struct response *r)
 {
-	const struct authz *a = &r->a;
+	const struct digest_authz *a = &r->a;
 
 	if (r->user == NULL || r->realm == NULL || a->nonce.p == NULL ||
 	    r->method == NULL || a->uri.p == NULL)
@@ -193,7 +193,7 @@ response_check(struct response *r)
 		calc_die(CALC_EXIT_FAIL, "--nc and --cnonce go with --qop");
 	if (a->alg->sess && a->qop.p == NULL)
 		calc_die(CALC_EXIT_FAIL, "%s needs --qop, --nc and --cnonce", a->alg->name);
-	if (r->body != NULL && a->qop_type != AUTHZ_QOP_AUTH_INT)
+	if (r->body != NULL && a->qop_type != DIGEST_QOP_AUTH_INT)
 		calc_die(CALC_EXIT_FAIL, "--body-file goes with --qop auth-int");
 }
 
@@ -229,15 +229,15 @@ calc_cmd_response(int argc, char **argv)
 	calc_ha1_init(&r.ha1);
 	calc_options(&cmd, argc, argv, response_take, &r);
 	response_check(&r);
-	auth_int = r.a.qop_type == AUTHZ_QOP_AUTH_INT;
+	auth_int = r.a.qop_type == DIGEST_QOP_AUTH_INT;
 	if (auth_int)
 		calc_hash_body(r.a.alg, r.body, hentity, CALC_EXIT_FAIL);
 	if (!calc_ha1_given(&r.ha1))
-		calc_ha1_from_password(r.a.alg, dstr_c(r.user), dstr_c(r.realm),
+		calc_ha1_from_password(r.a.alg, digest_str_c(r.user), digest_str_c(r.realm),
 		    r.ha1.hex, CALC_EXIT_FAIL);
 	else if (calc_ha1_load(&r.ha1, r.a.alg, msg, sizeof(msg)) < 0)
 		calc_die(CALC_EXIT_FAIL, "%s", msg);
-	rc = authz_expected(&r.a, r.ha1.hex, dstr_c(r.method),
+	rc = digest_authz_expected(&r.a, r.ha1.hex, digest_str_c(r.method),
 	    auth_int ? hentity : NULL, resp);
 	calc_ha1_clear(&r.ha1);
 	if (rc < 0)
@@ -271,7 +271,7 @@ challenge_usage(void)
 
 /* The challenge lines to print: c, once for each of algs. */
 struct challenge {
-	struct authz_challenge c;
+	struct digest_challenge c;
 	const struct digest_alg *algs[CHALLENGE_MAX_ALGS];
 	size_t nalgs;
 	const char *secret_file;
@@ -305,7 +305,7 @@ challenge_take(void *ctx, int opt, char *arg)
 		ch->c.userhash = true;
 		break;
 	case OPT_QOP:
-		if (authz_qop_list(arg, &ch->c.qop) < 0)
+		if (digest_qop_list(arg, &ch->c.qop) < 0)
 			calc_die(CALC_EXIT_FAIL, "--qop is auth, auth-int, "
 			    "auth,auth-int or none");
 		break;
@@ -333,7 +333,7 @@ challenge_nonce(const char *secret_file, char *nonce_r)
 		if (RAND_bytes(secret, (int)secret_len) != 1)
 			calc_die(CALC_EXIT_FAIL, "no random bytes from OpenSSL");
 	}
-	rc = nonce_make(secret, secret_len, time(NULL), nonce_r, &err);
+	rc = digest_nonce_make(secret, secret_len, time(NULL), nonce_r, &err);
 	secret_free(secret, secret_len);
 	if (rc < 0)
 		calc_die(CALC_EXIT_FAIL, "cannot make a nonce: %s", err);
@@ -359,9 +359,9 @@ calc_cmd_challenge(int argc, char **argv)
 		.usage = challenge_usage, .code = CALC_EXIT_FAIL,
 	};
 	struct challenge ch = {
-		.c = { .qop = AUTHZ_QOP_AUTH | AUTHZ_QOP_AUTH_INT },
+		.c = { .qop = DIGEST_QOP_AUTH | DIGEST_QOP_AUTH_INT },
 	};
-	char nonce[NONCE_TEXT_LEN + 1], *line;
+	char nonce[DIGEST_NONCE_TEXT_LEN + 1], *line;
 	const char *err;
 	size_t i;
 
@@ -374,7 +374,7 @@ calc_cmd_challenge(int argc, char **argv)
 	ch.c.nonce = nonce;
 	for (i = 0; i < ch.nalgs; i++) {
 		ch.c.alg = ch.algs[i];
-		if (authz_challenge(&ch.c, &line, &err) < 0)
+		if (digest_challenge(&ch.c, &line, &err) < 0)
 			calc_die(CALC_EXIT_FAIL, "%s", err);
 		printf("%s\n", line);
 		free(line);

@@ -309,7 +309,7 @@ spawn(const char *command, int to[2], int from[2], char *msg_r, size_t msglen)
  * rfd into line (HELPER_REPLY_MAX bytes).  Returns what read_line() does,
  * and -1 when the request could not be written. */
 static ssize_t
-exchange(int fd, int rfd, struct dstr user, struct dstr realm, char *line)
+exchange(int fd, int rfd, struct digest_str user, struct digest_str realm, char *line)
 {
 	struct obuf req = { NULL, 0, 0 };
 	char safe[256];
@@ -356,7 +356,7 @@ no_reply_msg(ssize_t n, int status, char *msg_r, size_t msglen)
 }
 
 enum helper_answer
-calc_helper_ask(const char *command, struct dstr user, struct dstr realm,
+calc_helper_ask(const char *command, struct digest_str user, struct digest_str realm,
     char *ha1_r, char *msg_r, size_t msglen)
 {
 	enum helper_answer ans = HELPER_FAILED;

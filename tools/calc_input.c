@@ -55,11 +55,11 @@ read_stdin_line(char *buf, size_t cap, const char *prompt, size_t *len_r)
 }
 
 void
-calc_ha1_from_password(const struct digest_alg *alg, struct dstr user,
-    struct dstr realm, char *hex_r, int code)
+calc_ha1_from_password(const struct digest_alg *alg, struct digest_str user,
+    struct digest_str realm, char *hex_r, int code)
 {
 	char *pw = xmalloc(CALC_PASSWORD_MAX + 1);
-	struct dstr parts[3];
+	struct digest_str parts[3];
 	enum pwread_result line;
 	size_t n;
 	int rc;
@@ -71,7 +71,7 @@ calc_ha1_from_password(const struct digest_alg *alg, struct dstr user,
 	}
 	parts[0] = user;
 	parts[1] = realm;
-	parts[2] = (struct dstr){ pw, n };
+	parts[2] = (struct digest_str){ pw, n };
 	rc = digest_hash_parts(alg, parts, 3, hex_r);
 	secret_free(pw, CALC_PASSWORD_MAX + 1);
 	if (rc < 0)
@@ -230,7 +230,7 @@ die_secret_size(int code, const char *path)
 {
 	calc_die(code, "the secret file %s must hold %d to %d bytes "
 	    "(make one with: head -c 32 /dev/urandom | base64 > FILE)",
-	    path, NONCE_SECRET_MIN, NONCE_SECRET_MAX);
+	    path, DIGEST_NONCE_SECRET_MIN, DIGEST_NONCE_SECRET_MAX);
 }
 
 unsigned char *
@@ -244,11 +244,11 @@ calc_read_secret(const char *path, size_t *len_r, int code)
 
 	*len_r = 0;
 	/* No FIFO to block on, no link planted in /tmp followed. */
-	buf = xmalloc(NONCE_SECRET_MAX + 3);
-	r = safe_read_small(path, buf, NONCE_SECRET_MAX + 3, err, sizeof(err));
+	buf = xmalloc(DIGEST_NONCE_SECRET_MAX + 3);
+	r = safe_read_small(path, buf, DIGEST_NONCE_SECRET_MAX + 3, err, sizeof(err));
 	if (r < 0) {
 		e = errno;
-		secret_free(buf, NONCE_SECRET_MAX + 3);
+		secret_free(buf, DIGEST_NONCE_SECRET_MAX + 3);
 		if (e == EFBIG)
 			die_secret_size(code, path);
 		unreadable_msg(msg, sizeof(msg), "secret file", err);
@@ -259,15 +259,15 @@ calc_read_secret(const char *path, size_t *len_r, int code)
 	if (n > 0 && buf[n - 1] == '\n')
 		n--;
 	n = without_cr(buf, n);
-	if (n < NONCE_SECRET_MIN || n > NONCE_SECRET_MAX) {
-		secret_free(buf, NONCE_SECRET_MAX + 3);
+	if (n < DIGEST_NONCE_SECRET_MIN || n > DIGEST_NONCE_SECRET_MAX) {
+		secret_free(buf, DIGEST_NONCE_SECRET_MAX + 3);
 		die_secret_size(code, path);
 	}
 	/* Hand back an allocation of exactly n bytes, so that the caller's
 	 * secret_free(p, n) wipes all of it. */
 	out = xmalloc(n);
 	memcpy(out, buf, n);
-	secret_free(buf, NONCE_SECRET_MAX + 3);
+	secret_free(buf, DIGEST_NONCE_SECRET_MAX + 3);
 	*len_r = n;
 	return out;
 }
@@ -276,7 +276,7 @@ void
 calc_hash_body(const struct digest_alg *alg, const char *path, char *hex_r,
     int code)
 {
-	struct dstr empty = { "", 0 };
+	struct digest_str empty = { "", 0 };
 	const char *err;
 	int fd;
 

@@ -38,10 +38,10 @@
 /* What the steps find out, each for the ones after it. */
 struct verify {
 	struct verify_opts o;
-	struct authz a;		/* the parsed header */
-	struct dstr user;	/* the user name: --user with userhash=true */
+	struct digest_authz a;		/* the parsed header */
+	struct digest_str user;	/* the user name: --user with userhash=true */
 	time_t now;
-	enum nonce_status ns;	/* NONCE_FRESH without --secret-file */
+	enum digest_nonce_status ns;	/* DIGEST_NONCE_FRESH without --secret-file */
 	time_t issued;		/* when the nonce was made, with --secret-file */
 	const char *nonce_why;	/* why it is not fresh */
 	bool match;		/* whether the response is the expected one */
@@ -62,7 +62,7 @@ verdict(int code, const char *fmt, ...)
 }
 
 static bool
-dstr_eq(struct dstr a, const char *b)
+dstr_eq(struct digest_str a, const char *b)
 {
 	return a.n == strlen(b) && memcmp(a.p, b, a.n) == 0;
 }
@@ -87,12 +87,12 @@ static int
 step_parse(struct verify *v)
 {
 	const char *hdr = v->o.header, *err;
-	const struct authz *a = &v->a;
+	const struct digest_authz *a = &v->a;
 	char s1[SAFE_LEN], s2[SAFE_LEN], s3[SAFE_LEN];
 
 	if (hdr[0] == '>' && hdr[1] == ' ')
 		hdr += 2;
-	if (authz_parse(&v->a, hdr, strlen(hdr), &err) < 0)
+	if (digest_authz_parse(&v->a, hdr, strlen(hdr), &err) < 0)
 		return verdict(CALC_EXIT_USAGE, "malformed header: %s", err);
 	log_debug("header: algorithm %s, qop %s, nc %s, user \"%s\"%s, realm \"%s\", uri \"%s\"",
 	    a->alg->name, a->qop.p != NULL ? a->qop.p : "(none)",
@@ -172,8 +172,8 @@ step_user(struct verify *v)
 	if (want == NULL)
 		calc_die(CALC_EXIT_USAGE, "the header has userhash=true: "
 		    "give the user name with --user");
-	v->user = dstr_c(want);
-	if (authz_userhash_matches(&v->a, v->user))
+	v->user = digest_str_c(want);
+	if (digest_authz_userhash_matches(&v->a, v->user))
 		return VERIFY_NEXT;
 	return verdict(CALC_EXIT_FAIL, "user mismatch: the header's userhash "
 	    "is not H(\"%s\":realm) (another user, or hashed with another "
@@ -191,10 +191,10 @@ step_nonce_mac(struct verify *v)
 	if (v->o.secret_file == NULL)
 		return VERIFY_NEXT;
 	secret = calc_read_secret(v->o.secret_file, &secret_len, CALC_EXIT_USAGE);
-	v->ns = nonce_check(secret, secret_len, v->a.nonce.p, v->a.nonce.n,
+	v->ns = digest_nonce_check(secret, secret_len, v->a.nonce.p, v->a.nonce.n,
 	    v->now, v->o.lifetime, &v->issued, &v->nonce_why);
 	secret_free(secret, secret_len);
-	if (v->ns != NONCE_FORGED)
+	if (v->ns != DIGEST_NONCE_FORGED)
 		return VERIFY_NEXT;
 	return verdict(CALC_EXIT_FAIL, "forged nonce: %s (a nonce from another "
 	    "server or secret, or altered on the way)", v->nonce_why);
@@ -204,7 +204,7 @@ step_nonce_mac(struct verify *v)
 static int
 ha1_from_helper(struct verify *v)
 {
-	struct dstr user = v->user, realm = v->a.realm;
+	struct digest_str user = v->user, realm = v->a.realm;
 	char s1[SAFE_LEN], s2[SAFE_LEN], msg[CALC_HELPER_MSG_MAX];
 	enum helper_answer ans;
 	const char *po, *pc;	/* the brackets around the helper's message */
@@ -256,26 +256,26 @@ static int
 step_expected(struct verify *v)
 {
 	char hentity[DIGEST_HEX_MAX + 1], want[DIGEST_HEX_MAX + 1];
-	bool auth_int = v->a.qop_type == AUTHZ_QOP_AUTH_INT;
+	bool auth_int = v->a.qop_type == DIGEST_QOP_AUTH_INT;
 	int rc;
 
 	if (auth_int)
 		calc_hash_body(v->a.alg, v->o.body_file, hentity, CALC_EXIT_USAGE);
 	else if (v->o.body_file != NULL)
 		log_debug("qop is not auth-int: the body is not part of the digest");
-	rc = authz_expected(&v->a, v->o.ha1.hex, dstr_c(v->o.method),
+	rc = digest_authz_expected(&v->a, v->o.ha1.hex, digest_str_c(v->o.method),
 	    auth_int ? hentity : NULL, want);
 	secret_wipe(v->o.ha1.hex, sizeof(v->o.ha1.hex));
 	if (rc < 0)
 		calc_die(CALC_EXIT_USAGE, "hashing failed (OpenSSL)");
-	v->match = authz_response_equal(&v->a, want);
+	v->match = digest_authz_response_equal(&v->a, want);
 	return VERIFY_NEXT;
 }
 
 static int
 step_nonce_age(struct verify *v)
 {
-	if (v->ns != NONCE_STALE)
+	if (v->ns != DIGEST_NONCE_STALE)
 		return VERIFY_NEXT;
 	return verdict(CALC_EXIT_FAIL, "stale nonce: %s (issued %lld s ago, "
 	    "lifetime %lu s); %s", v->nonce_why, (long long)(v->now - v->issued),
@@ -287,7 +287,7 @@ step_nonce_age(struct verify *v)
 static int
 step_response(struct verify *v)
 {
-	const struct authz *a = &v->a;
+	const struct digest_authz *a = &v->a;
 	const char *method = v->o.method;
 	char s1[SAFE_LEN], s2[SAFE_LEN], s3[SAFE_LEN];
 
@@ -302,7 +302,7 @@ step_response(struct verify *v)
 	    log_sanitize(a->realm.p, a->realm.n, s2, sizeof(s2)), a->alg->name,
 	    log_sanitize(method, strlen(method), s3, sizeof(s3)),
 	    v->o.helper != NULL ? "; or the stored HA1 was made for another "
-	    "realm or user name" : "", a->qop_type == AUTHZ_QOP_AUTH_INT ?
+	    "realm or user name" : "", a->qop_type == DIGEST_QOP_AUTH_INT ?
 	    "; or, with qop=auth-int, another body (--body-file)" : "");
 }
 
@@ -315,7 +315,7 @@ static int (*const steps[])(struct verify *) = {
 static void
 authz_wipe(void *a)
 {
-	authz_clear(a);
+	digest_authz_clear(a);
 }
 
 int
@@ -327,7 +327,7 @@ calc_cmd_verify(int argc, char **argv)
 
 	memset(&v, 0, sizeof(v));
 	v.now = time(NULL);
-	v.ns = NONCE_FRESH;
+	v.ns = DIGEST_NONCE_FRESH;
 	calc_ha1_init(&v.o.ha1);
 	calc_wipe_at_exit(authz_wipe, &v.a);
 	calc_verify_options(argc, argv, &v.o);
@@ -335,6 +335,6 @@ calc_cmd_verify(int argc, char **argv)
 		rc = steps[i](&v);
 	calc_ha1_clear(&v.o.ha1);
 	calc_wipe_cancel(&v.a);
-	authz_clear(&v.a);
+	digest_authz_clear(&v.a);
 	return rc;
 }

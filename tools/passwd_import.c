@@ -49,7 +49,7 @@ import_skip(struct import_count *c, size_t lineno, const char *why)
  * reasons are checked in this order, and the user and realm as
  * digest_passwd checks them. */
 const char *
-import_parse(const char *p, size_t n, struct dstr *user, struct dstr *realm,
+import_parse(const char *p, size_t n, struct digest_str *user, struct digest_str *realm,
     char *ha1)
 {
 	struct htdigest_line l;
@@ -64,8 +64,8 @@ import_parse(const char *p, size_t n, struct dstr *user, struct dstr *realm,
 	if (l.bad & HTDIGEST_BAD_HA1)
 		return "the HA1 field is not 32 hex digits (plaintext passwords cannot be imported)";
 	/* the name checks refuse what the other bits flag: empty or long */
-	*user = (struct dstr){ l.user, l.user_len };
-	*realm = (struct dstr){ l.realm, l.realm_len };
+	*user = (struct digest_str){ l.user, l.user_len };
+	*realm = (struct digest_str){ l.realm, l.realm_len };
 	if (passwd_name_problem(user->p, user->n, true) != NULL)
 		return user->n == 0 ? "empty user name" : "the user name is not acceptable";
 	if (passwd_name_problem(realm->p, realm->n, false) != NULL)

@@ -37,8 +37,8 @@ int import_read(const char *path, char **buf_r, size_t *len_r, size_t *cap_r);
 /* Parse one line (no LF): the user, the realm, and the HA1 in lower
  * case into ha1 (PASSWD_HA1_SIZE bytes).  Returns NULL, or why the line
  * is skipped: "" for comment and blank lines (skipped silently). */
-const char *import_parse(const char *p, size_t n, struct dstr *user,
-    struct dstr *realm, char *ha1);
+const char *import_parse(const char *p, size_t n, struct digest_str *user,
+    struct digest_str *realm, char *ha1);
 
 /* The (user, realm) keys an import has seen, so that the first line of a
  * key wins: an open-addressing set whose keys point into the file's

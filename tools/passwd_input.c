@@ -191,8 +191,8 @@ passwd_get_ha1(const struct passwd_req *req, bool confirm, char *ha1_r)
 
 	if (passwd_get_password(req, confirm, &pw, &n) < 0)
 		return -1;
-	if (digest_ha1(digest_alg_md5(), dstr_c(req->user), dstr_c(req->realm),
-	    (struct dstr){ pw, n }, DSTR(""), DSTR(""), ha1_r) < 0) {
+	if (digest_ha1(digest_alg_md5(), digest_str_c(req->user), digest_str_c(req->realm),
+	    (struct digest_str){ pw, n }, DIGEST_STR(""), DIGEST_STR(""), ha1_r) < 0) {
 		log_error("cannot compute MD5 with OpenSSL");
 		rc = -1;
 	}

@@ -259,13 +259,13 @@ ldpw_delete(struct ldpw *l, const struct passwd_req *req)
 /* The HA1 the helper would answer with for the stored secret. */
 static int
 stored_ha1(const struct ldpw *l, const struct passwd_req *req,
-    struct dstr secret, char *want)
+    struct digest_str secret, char *want)
 {
 	const struct digest_alg *md5 = digest_alg_md5();
 
 	if (!l->c->ha1)
-		return digest_ha1(md5, dstr_c(req->user), dstr_c(req->realm),
-		    secret, DSTR(""), DSTR(""), want);
+		return digest_ha1(md5, digest_str_c(req->user), digest_str_c(req->realm),
+		    secret, DIGEST_STR(""), DIGEST_STR(""), want);
 	if (!digest_is_hex(md5, secret.p, secret.n)) {
 		log_error("the stored value of %s is not a 32-digit HA1",
 		    l->c->passattr);
@@ -280,7 +280,7 @@ ldpw_verify(struct ldpw *l, const struct passwd_req *req)
 {
 	char want[PASSWD_HA1_SIZE], su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
 	struct ldpw_entry e;
-	struct dstr secret;
+	struct digest_str secret;
 	int rc = PASSWD_EXIT_FAIL;
 
 	if (ldpw_connect_any(l) < 0 || ldpw_find(l, req, &e) <= 0)

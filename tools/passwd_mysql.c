@@ -48,7 +48,7 @@ static int
 my_set(const struct passwd_req *req)
 {
 	char ha1[PASSWD_HA1_SIZE] = "", su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
-	struct dstr v[3] = { dstr_c(req->user), dstr_c(req->realm) };
+	struct digest_str v[3] = { digest_str_c(req->user), digest_str_c(req->realm) };
 	struct mypw p;
 	long long n;
 	int rc = PASSWD_EXIT_FAIL;
@@ -57,7 +57,7 @@ my_set(const struct passwd_req *req)
 		return PASSWD_EXIT_FAIL;
 	if (passwd_get_ha1(req, true, ha1) < 0 || mypw_begin(&p) < 0)
 		goto out;
-	v[2] = (struct dstr){ ha1, 32 };
+	v[2] = (struct digest_str){ ha1, 32 };
 	if ((n = mypw_write(&p, MYPW_UPSERT, 3, v, "cannot store the user")) < 0 ||
 	    mypw_commit(&p) < 0)
 		goto out;
@@ -74,7 +74,7 @@ out:
 /* Is there such a user (1, 0), locked against a delete until the end of
  * the transaction; -1 on an error. */
 static int
-user_exists(struct mypw *p, const struct dstr *v)
+user_exists(struct mypw *p, const struct digest_str *v)
 {
 	struct mypw_val x;
 	long long rows;
@@ -106,8 +106,8 @@ my_change(const struct passwd_req *req)
 		[PASSWD_ENABLE] = "enabled",
 	};
 	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
-	const struct dstr v[3] = { dstr_c(req->user), dstr_c(req->realm),
-	    dstr_c(req->group) };
+	const struct digest_str v[3] = { digest_str_c(req->user), digest_str_c(req->realm),
+	    digest_str_c(req->group) };
 	bool grp = req->verb == PASSWD_GROUP_ADD || req->verb == PASSWD_GROUP_DEL;
 	struct mypw p;
 	long long n;
@@ -141,7 +141,7 @@ static int
 my_lookup(struct mypw *p, const struct passwd_req *req, char *ha1_r,
     bool *enabled_r)
 {
-	const struct dstr v[2] = { dstr_c(req->user), dstr_c(req->realm) };
+	const struct digest_str v[2] = { digest_str_c(req->user), digest_str_c(req->realm) };
 	struct mypw_val x[2];
 	long long rows;
 	MYSQL_STMT *st = mypw_run(p, MYSCHEMA_LOOKUP, 2, v, "cannot read the user",
@@ -191,7 +191,7 @@ same(const struct mypw_val *a, const struct mypw_val *b)
 static int
 my_list(const struct passwd_req *req)
 {
-	const struct dstr v[1] = { dstr_c(req->realm) };
+	const struct digest_str v[1] = { digest_str_c(req->realm) };
 	struct mypw_val row[4], prev[2] = { { NULL, 0, true }, { NULL, 0, true } };
 	struct mypw p;
 	MYSQL_STMT *st;

@@ -100,7 +100,7 @@ stmt_error(const struct mypw *p, MYSQL_STMT *st, const char *what)
 }
 
 MYSQL_STMT *
-mypw_run(struct mypw *p, const char *sql, int n, const struct dstr *v,
+mypw_run(struct mypw *p, const char *sql, int n, const struct digest_str *v,
     const char *what, long long *affected_r)
 {
 	MYSQL_STMT *st = mysql_stmt_init(p->m);
@@ -139,7 +139,7 @@ mypw_run(struct mypw *p, const char *sql, int n, const struct dstr *v,
 }
 
 long long
-mypw_write(struct mypw *p, const char *sql, int n, const struct dstr *v,
+mypw_write(struct mypw *p, const char *sql, int n, const struct digest_str *v,
     const char *what)
 {
 	long long rows;

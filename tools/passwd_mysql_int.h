@@ -56,10 +56,10 @@ int mypw_init(const struct passwd_req *req);
  * *affected_r set.  On an error: NULL and -1 in *affected_r, logged as
  * "SHOWN: what: the server's message". */
 MYSQL_STMT *mypw_run(struct mypw *p, const char *sql, int n,
-    const struct dstr *v, const char *what, long long *affected_r);
+    const struct digest_str *v, const char *what, long long *affected_r);
 /* Rows a statement changed, or -1 after logging. */
 long long mypw_write(struct mypw *p, const char *sql, int n,
-    const struct dstr *v, const char *what);
+    const struct digest_str *v, const char *what);
 /* The next row of st, its first n columns into vals: 1, 0 at the end,
  * -1 on an error (logged). */
 int mypw_fetch(struct mypw *p, MYSQL_STMT *st, struct mypw_val *vals,

@@ -48,7 +48,7 @@ static int
 pg_set(const struct passwd_req *req)
 {
 	char ha1[PASSWD_HA1_SIZE] = "", su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
-	struct dstr v[3] = { dstr_c(req->user), dstr_c(req->realm) };
+	struct digest_str v[3] = { digest_str_c(req->user), digest_str_c(req->realm) };
 	PGresult *res = NULL;
 	struct pg p;
 	bool added;
@@ -58,7 +58,7 @@ pg_set(const struct passwd_req *req)
 		return PASSWD_EXIT_FAIL;
 	if (passwd_get_ha1(req, true, ha1) < 0 || pgpw_begin(&p) < 0)
 		goto out;
-	v[2] = (struct dstr){ ha1, 32 };
+	v[2] = (struct digest_str){ ha1, 32 };
 	if ((res = pgpw_run(&p, SQL_UPSERT, 3, v, "cannot store the user")) == NULL)
 		goto out;
 	added = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
@@ -90,7 +90,7 @@ pg_change(const struct passwd_req *req)
 		[PASSWD_ENABLE] = SQL_ENABLE,
 	};
 	char su[PASSWD_SHOW_SIZE], sr[PASSWD_SHOW_SIZE];
-	const struct dstr v[2] = { dstr_c(req->user), dstr_c(req->realm) };
+	const struct digest_str v[2] = { digest_str_c(req->user), digest_str_c(req->realm) };
 	struct pg p;
 	int rc = PASSWD_EXIT_FAIL, n;
 
@@ -120,7 +120,7 @@ static int
 pg_lookup(struct pg *p, const struct passwd_req *req, char *ha1_r,
     bool *enabled_r)
 {
-	const struct dstr v[2] = { dstr_c(req->user), dstr_c(req->realm) };
+	const struct digest_str v[2] = { digest_str_c(req->user), digest_str_c(req->realm) };
 	PGresult *res = pgpw_run(p, PGSCHEMA_LOOKUP, 2, v, "cannot read the user");
 	int found = -1;
 

@@ -224,7 +224,7 @@ pgpw_connect(struct pg *p, const struct passwd_req *req)
 /* Run sql with n bound text values (binary format: the bytes as they
  * are).  The result when it succeeded, else NULL after logging. */
 PGresult *
-pgpw_run(struct pg *p, const char *sql, int n, const struct dstr *v,
+pgpw_run(struct pg *p, const char *sql, int n, const struct digest_str *v,
     const char *what)
 {
 	const Oid types[3] = { PG_TEXTOID, PG_TEXTOID, PG_TEXTOID };
@@ -250,7 +250,7 @@ pgpw_run(struct pg *p, const char *sql, int n, const struct dstr *v,
 
 /* Rows a statement changed, or -1 after logging. */
 int
-pgpw_write(struct pg *p, const char *sql, int n, const struct dstr *v,
+pgpw_write(struct pg *p, const char *sql, int n, const struct digest_str *v,
     const char *what)
 {
 	PGresult *res = pgpw_run(p, sql, n, v, what);

@@ -122,13 +122,13 @@ import_line(void *arg, const char *p, size_t n, size_t lineno)
 	struct import *im = arg;
 	const int fmts[3] = { 1, 1, 1 };
 	char ha1[PASSWD_HA1_SIZE];
-	struct dstr v[3];
+	struct digest_str v[3];
 	const char *vals[3], *why;
 	int lens[3], i;
 
 	why = import_parse(p, n, &v[0], &v[1], ha1);
 	if (why == NULL)
-		v[2] = (struct dstr){ ha1, 32 };
+		v[2] = (struct digest_str){ ha1, 32 };
 	if (why == NULL && !import_seen_add(&im->seen, v[0].p, v[0].n, v[1].p,
 	    v[1].n))
 		why = "an earlier line has the same user and realm (the first is used)";

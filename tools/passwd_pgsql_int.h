@@ -57,11 +57,11 @@ void pgpw_close(struct pg *p);
 
 /* Run sql with n (at most 3) bound text values (binary format: the bytes
  * as they are).  The result when it succeeded, else NULL after logging. */
-PGresult *pgpw_run(struct pg *p, const char *sql, int n, const struct dstr *v,
+PGresult *pgpw_run(struct pg *p, const char *sql, int n, const struct digest_str *v,
     const char *what);
 
 /* Rows a statement changed, or -1 after logging. */
-int pgpw_write(struct pg *p, const char *sql, int n, const struct dstr *v,
+int pgpw_write(struct pg *p, const char *sql, int n, const struct digest_str *v,
     const char *what);
 
 /* Run sql with no values: 0, or -1 after logging. */

@@ -42,8 +42,8 @@ int
 pgpw_group(const struct passwd_req *req)
 {
 	bool add = req->verb == PASSWD_GROUP_ADD;
-	const struct dstr v[3] = { dstr_c(req->user), dstr_c(req->realm),
-	    dstr_c(req->group) };
+	const struct digest_str v[3] = { digest_str_c(req->user), digest_str_c(req->realm),
+	    digest_str_c(req->group) };
 	PGresult *res;
 	struct pg p;
 	int rc = PASSWD_EXIT_FAIL, n;
@@ -84,7 +84,7 @@ same_field(const PGresult *res, int a, int b, int col)
 int
 pgpw_list(const struct passwd_req *req)
 {
-	const struct dstr v[1] = { dstr_c(req->realm) };
+	const struct digest_str v[1] = { digest_str_c(req->realm) };
 	PGresult *res;
 	struct pg p;
 	int i, k = 0, n;

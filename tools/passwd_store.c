@@ -36,7 +36,7 @@
 static void no_schema(const struct store *);
 static int store_check_schema(struct store *);
 static int schema_problem(struct store *, enum sqlschema_state, long long);
-static int bind_named(sqlite3_stmt *, const char *, struct dstr);
+static int bind_named(sqlite3_stmt *, const char *, struct digest_str);
 
 void
 store_error(const struct store *s, const char *what)
@@ -286,7 +286,7 @@ store_open_checked(struct store *s, const struct passwd_req *req, bool readonly)
 }
 
 static int
-bind_named(sqlite3_stmt *st, const char *name, struct dstr v)
+bind_named(sqlite3_stmt *st, const char *name, struct digest_str v)
 {
 	int i = sqlite3_bind_parameter_index(st, name);
 
@@ -306,7 +306,7 @@ store_bind_row(sqlite3_stmt *st, const struct row *r)
 	if ((rc = bind_named(st, ":user", r->user)) != SQLITE_OK ||
 	    (rc = bind_named(st, ":realm", r->realm)) != SQLITE_OK ||
 	    (rc = bind_named(st, ":grp", r->group)) != SQLITE_OK ||
-	    (rc = bind_named(st, ":ha1", dstr_c(r->ha1))) != SQLITE_OK)
+	    (rc = bind_named(st, ":ha1", digest_str_c(r->ha1))) != SQLITE_OK)
 		return rc;
 	if ((i = sqlite3_bind_parameter_index(st, ":enabled")) != 0)
 		return sqlite3_bind_int(st, i, r->enabled);
@@ -366,9 +366,9 @@ struct row
 store_row_of(const struct passwd_req *req)
 {
 	return (struct row){
-		.user = dstr_c(req->user),
-		.realm = dstr_c(req->realm),
-		.group = dstr_c(req->group),
+		.user = digest_str_c(req->user),
+		.realm = digest_str_c(req->realm),
+		.group = digest_str_c(req->group),
 	};
 }
 

@@ -35,11 +35,11 @@ struct store {
 /* The values a statement may name (:user, :realm, :ha1, :enabled, :grp);
  * a statement binds those it names. */
 struct row {
-	struct dstr user;
-	struct dstr realm;
+	struct digest_str user;
+	struct digest_str realm;
 	const char *ha1;
 	int enabled;
-	struct dstr group;
+	struct digest_str group;
 };
 
 /* The row of req's user, realm and group. */

@@ -190,7 +190,7 @@ static enum backend_result
 entry_ha1(const struct backend_query *q, const struct htdigest_value *v,
     struct backend_answer *a)
 {
-	static const struct dstr none = { NULL, 0 };
+	static const struct digest_str none = { NULL, 0 };
 
 	if (v->kind == HTDIGEST_HA1) {
 		/* A stored HA1 is MD5 (32 hex digits): no use for another alg. */
@@ -199,8 +199,8 @@ entry_ha1(const struct backend_query *q, const struct htdigest_value *v,
 		digest_hex_lower(v->p, v->n, a->ha1);
 		return BACKEND_FOUND;
 	}
-	if (digest_ha1(q->alg, (struct dstr){ q->user, q->user_len },
-	    (struct dstr){ q->realm, q->realm_len }, (struct dstr){ v->p, v->n },
+	if (digest_ha1(q->alg, (struct digest_str){ q->user, q->user_len },
+	    (struct digest_str){ q->realm, q->realm_len }, (struct digest_str){ v->p, v->n },
 	    none, none, a->ha1) < 0) {
 		a->err = "Hash computation failed";
 		return BACKEND_FAIL;

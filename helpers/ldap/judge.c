@@ -18,9 +18,9 @@
 /* The HA1 from the secret: as stored (-e), or computed. */
 static enum backend_result
 secret_ha1(const struct lb_ctx *x, const struct lb_search *s,
-    struct dstr secret, struct backend_answer *a)
+    struct digest_str secret, struct backend_answer *a)
 {
-	const struct dstr none = { NULL, 0 };
+	const struct digest_str none = { NULL, 0 };
 
 	if (x->c->ha1) {
 		if (digest_is_hex(s->alg, secret.p, secret.n)) {
@@ -32,8 +32,8 @@ secret_ha1(const struct lb_ctx *x, const struct lb_search *s,
 		a->err = "Stored HA1 is malformed";
 		return BACKEND_FAIL;
 	}
-	if (digest_ha1(s->alg, (struct dstr){ s->user, s->user_len },
-	    (struct dstr){ s->realm, s->realm_len }, secret, none, none,
+	if (digest_ha1(s->alg, (struct digest_str){ s->user, s->user_len },
+	    (struct digest_str){ s->realm, s->realm_len }, secret, none, none,
 	    a->ha1) == 0)
 		return BACKEND_FOUND;
 	a->err = "Hash computation failed";
@@ -47,7 +47,7 @@ entry_ha1(struct lb_ctx *x, const struct lb_search *s, LDAPMessage *e,
 {
 	struct berval **vals = ldap_get_values_len(x->conn.ld, e, x->c->passattr);
 	enum backend_result v = BACKEND_NOT_FOUND;
-	struct dstr secret;
+	struct digest_str secret;
 
 	if (lb_query_pick(x->c, s->realm, s->realm_len, vals, &secret) >= 0)
 		v = secret_ha1(x, s, secret, a);

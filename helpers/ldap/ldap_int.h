@@ -265,7 +265,7 @@ bool lb_query_name_matches(LDAP *ld, LDAPMessage *e, char **attrs,
 /* The secret for the realm among the values of -A: the index of the value
  * holding it (the secret in *secret_r, pointing into it), or -1. */
 int lb_query_pick(const struct lb_conf *c, const char *realm,
-    size_t realm_len, struct berval **vals, struct dstr *secret_r);
+    size_t realm_len, struct berval **vals, struct digest_str *secret_r);
 
 /* Wipe and free values of -A. */
 void lb_query_wipe_values(struct berval **vals);

@@ -136,7 +136,7 @@ lb_query_name_matches(LDAP *ld, LDAPMessage *e, char **attrs, size_t nexact,
 
 int
 lb_query_pick(const struct lb_conf *c, const char *realm, size_t realm_len,
-    struct berval **vals, struct dstr *secret_r)
+    struct berval **vals, struct digest_str *secret_r)
 {
 	size_t dl = strlen(c->delim);
 	int i;
@@ -146,12 +146,12 @@ lb_query_pick(const struct lb_conf *c, const char *realm, size_t realm_len,
 		size_t n = vals[i]->bv_len;
 
 		if (dl == 0) {
-			*secret_r = (struct dstr){ v, n };
+			*secret_r = (struct digest_str){ v, n };
 			return i;
 		}
 		if (n >= realm_len + dl && memcmp(v, realm, realm_len) == 0 &&
 		    memcmp(v + realm_len, c->delim, dl) == 0) {
-			*secret_r = (struct dstr){ v + realm_len + dl,
+			*secret_r = (struct digest_str){ v + realm_len + dl,
 			    n - realm_len - dl };
 			return i;
 		}

@@ -79,9 +79,9 @@ take_ha1(struct sql_judge *j, const struct sql_who *w,
     const struct sql_val *v, struct backend_answer *a)
 {
 	if (j->c->plaintext) {
-		if (digest_ha1(w->alg, (struct dstr){ w->user, w->user_len },
-		    (struct dstr){ w->realm, w->realm_len },
-		    (struct dstr){ v->p, v->n }, DSTR(""), DSTR(""), a->ha1) < 0) {
+		if (digest_ha1(w->alg, (struct digest_str){ w->user, w->user_len },
+		    (struct digest_str){ w->realm, w->realm_len },
+		    (struct digest_str){ v->p, v->n }, DIGEST_STR(""), DIGEST_STR(""), a->ha1) < 0) {
 			a->err = "Hash computation failed";
 			return BACKEND_FAIL;
 		}

@@ -34,17 +34,17 @@ struct digest_alg {
 };
 
 /* A byte string that need not be NUL-terminated. */
-struct dstr {
+struct digest_str {
 	const char *p;
 	size_t n;
 };
 
-/* A dstr of a string literal, and of a C string (NULL gives "").  DSTR
- * is a C99 compound literal, so C only; from C++ use dstr_c(), or
- * dstr{ s, sizeof(s) - 1 }. */
-#define DSTR(s) ((struct dstr){ (s), sizeof(s) - 1 })
+/* A digest_str of a string literal, and of a C string (NULL gives "").
+ * DIGEST_STR is a C99 compound literal, so C only; from C++ use
+ * digest_str_c(), or digest_str{ s, sizeof(s) - 1 }. */
+#define DIGEST_STR(s) ((struct digest_str){ (s), sizeof(s) - 1 })
 DIGESTAUTH_API
-struct dstr dstr_c(const char *s);
+struct digest_str digest_str_c(const char *s);
 
 /* Case-insensitive lookup by header name; NULL when unknown. */
 DIGESTAUTH_API
@@ -61,8 +61,8 @@ int digest_check(const struct digest_alg *alg, const char **err_r);
 /* hex_r = H(part[0] ":" part[1] ":" ... part[n-1]), lowercase, NUL-ended;
  * hex_r must hold DIGEST_HEX_MAX + 1 bytes.  Returns 0 or -1. */
 DIGESTAUTH_API
-int digest_hash_parts(const struct digest_alg *alg, const struct dstr *parts,
-    size_t nparts, char *hex_r);
+int digest_hash_parts(const struct digest_alg *alg,
+    const struct digest_str *parts, size_t nparts, char *hex_r);
 
 /* HA1 as in RFC 2617 DigestCalcHA1:
  *   H(user ":" realm ":" password)
@@ -70,15 +70,15 @@ int digest_hash_parts(const struct digest_alg *alg, const struct dstr *parts,
  *   H( H(user ":" realm ":" password) ":" nonce ":" cnonce ).
  * nonce and cnonce are ignored unless alg->sess.  Returns 0 or -1. */
 DIGESTAUTH_API
-int digest_ha1(const struct digest_alg *alg, struct dstr user,
-    struct dstr realm, struct dstr password, struct dstr nonce,
-    struct dstr cnonce, char *hex_r);
+int digest_ha1(const struct digest_alg *alg, struct digest_str user,
+    struct digest_str realm, struct digest_str password,
+    struct digest_str nonce, struct digest_str cnonce, char *hex_r);
 
 /* Turn a stored H(user:realm:password) into the session HA1 for "-sess"
  * algorithms; a plain copy otherwise.  Returns 0 or -1. */
 DIGESTAUTH_API
 int digest_ha1_session(const struct digest_alg *alg, const char *ha1_hex,
-    struct dstr nonce, struct dstr cnonce, char *hex_r);
+    struct digest_str nonce, struct digest_str cnonce, char *hex_r);
 
 /* request-digest as in RFC 2617 DigestCalcResponse:
  *   qop absent:        KD(HA1, nonce ":" H(A2))
@@ -88,15 +88,15 @@ int digest_ha1_session(const struct digest_alg *alg, const char *ha1_hex,
  * ha1_hex is the (session) HA1.  qop.p == NULL means no qop. */
 DIGESTAUTH_API
 int digest_response(const struct digest_alg *alg, const char *ha1_hex,
-    struct dstr nonce, struct dstr nc, struct dstr cnonce, struct dstr qop,
-    struct dstr method, struct dstr uri, const char *hentity_hex,
-    char *hex_r);
+    struct digest_str nonce, struct digest_str nc, struct digest_str cnonce,
+    struct digest_str qop, struct digest_str method, struct digest_str uri,
+    const char *hentity_hex, char *hex_r);
 
 /* RFC 7616 3.4.4 userhash: hex_r = H(unq(username) ":" unq(realm)).
  * hex_r must hold DIGEST_HEX_MAX + 1 bytes.  Returns 0 or -1. */
 DIGESTAUTH_API
-int digest_userhash(const struct digest_alg *alg, struct dstr user,
-    struct dstr realm, char *hex_r);
+int digest_userhash(const struct digest_alg *alg, struct digest_str user,
+    struct digest_str realm, char *hex_r);
 
 /* H(entity-body) for qop=auth-int: hash everything readable from fd until
  * end of file (fd is read, not closed).  Returns 0, or -1 with *err_r set
@@ -118,7 +118,7 @@ void digest_hex_lower(const char *in, size_t n, char *out);
  * time, so a response check leaks nothing through timing.  false when
  * got.p is NULL or the lengths differ. */
 DIGESTAUTH_API
-bool digest_hex_equal(struct dstr got, const char *want_hex);
+bool digest_hex_equal(struct digest_str got, const char *want_hex);
 
 /* Release the cached OpenSSL objects (tests and valgrind runs). */
 DIGESTAUTH_API

@@ -45,30 +45,30 @@ static int
 check_password(const char *hdr, const char *method, const char *pw,
     const char *body, char *want_r)
 {
-	struct authz a;
-	struct dstr parts[3];
+	struct digest_authz a;
+	struct digest_str parts[3];
 	char ha1[DIGEST_HEX_MAX + 1], hent[DIGEST_HEX_MAX + 1], want[DIGEST_HEX_MAX + 1];
 	const char *err;
 	int rc;
 
-	if (authz_parse(&a, hdr, strlen(hdr), &err) < 0) {
+	if (digest_authz_parse(&a, hdr, strlen(hdr), &err) < 0) {
 		printf("# parse failed: %s\n", err);
 		return -1;
 	}
 	parts[0] = a.username;
 	parts[1] = a.realm;
-	parts[2] = dstr_c(pw);
+	parts[2] = digest_str_c(pw);
 	digest_hash_parts(a.alg, parts, 3, ha1);
-	parts[0] = dstr_c(body != NULL ? body : "");
+	parts[0] = digest_str_c(body != NULL ? body : "");
 	digest_hash_parts(a.alg, parts, 1, hent);
-	if (authz_expected(&a, ha1, dstr_c(method), hent, want) < 0) {
-		authz_clear(&a);
+	if (digest_authz_expected(&a, ha1, digest_str_c(method), hent, want) < 0) {
+		digest_authz_clear(&a);
 		return -1;
 	}
 	if (want_r != NULL)
 		memcpy(want_r, want, strlen(want) + 1);
-	rc = authz_response_equal(&a, want) ? 1 : 0;
-	authz_clear(&a);
+	rc = digest_authz_response_equal(&a, want) ? 1 : 0;
+	digest_authz_clear(&a);
 	return rc;
 }
 
@@ -179,7 +179,7 @@ test_rfc7616_userhash(void)
 	static const char jason[] = "J\xc3\xa4s\xc3\xb8n Doe";
 	char hdr[1024], want[DIGEST_HEX_MAX + 1];
 	const char *err;
-	struct authz a;
+	struct digest_authz a;
 
 	snprintf(hdr, sizeof(hdr), "Authorization: Digest "
 	    "username=\"793263caabb707a56211940d90411ea4a575adeccb7e360aeb624ed06ece9b0b\", "
@@ -188,21 +188,21 @@ test_rfc7616_userhash(void)
 	    "cnonce=\"NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v\", qop=auth, "
 	    "response=\"3798d4131c277846293534c3edc11bd8a5e4cdcbff78b05db9d95eeb1cec68a5\", "
 	    "opaque=\"HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS\", userhash=true");
-	ok(authz_parse(&a, hdr, strlen(hdr), &err) == 0, "RFC 7616 3.9.2 (userhash) parses");
+	ok(digest_authz_parse(&a, hdr, strlen(hdr), &err) == 0, "RFC 7616 3.9.2 (userhash) parses");
 	ok(a.userhash, "userhash=true is seen");
-	ok(authz_userhash_matches(&a, dstr_c(jason)),
+	ok(digest_authz_userhash_matches(&a, digest_str_c(jason)),
 	    "userhash = H(\"J\\u00e4s\\u00f8n Doe:api@example.org\") (SHA-512/256)");
-	ok(!authz_userhash_matches(&a, dstr_c("Jason Doe")), "another user's hash does not match");
+	ok(!digest_authz_userhash_matches(&a, digest_str_c("Jason Doe")), "another user's hash does not match");
 	{
-		struct dstr parts[3] = { dstr_c(jason), a.realm, DSTR("Secret, or not?") };
+		struct digest_str parts[3] = { digest_str_c(jason), a.realm, DIGEST_STR("Secret, or not?") };
 		char ha1[DIGEST_HEX_MAX + 1];
 
 		digest_hash_parts(a.alg, parts, 3, ha1);
-		ok(authz_expected(&a, ha1, DSTR("GET"), NULL, want) == 0 &&
-		    authz_response_equal(&a, want), "RFC 7616 3.9.2 response verifies "
+		ok(digest_authz_expected(&a, ha1, DIGEST_STR("GET"), NULL, want) == 0 &&
+		    digest_authz_response_equal(&a, want), "RFC 7616 3.9.2 response verifies "
 		    "(SHA-512/256)");
 	}
-	authz_clear(&a);
+	digest_authz_clear(&a);
 
 	/* The RFC's printed userhash is truncated SHA-512: it must NOT match,
 	 * or SHA-512-256 would be the wrong hash. */
@@ -213,10 +213,10 @@ test_rfc7616_userhash(void)
 	    "cnonce=\"NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v\", qop=auth, "
 	    "response=\"ae66e67d6b427bd3f120414a82e4acff38e8ecd9101d6c861229025f607a79dd\", "
 	    "userhash=true");
-	ok(authz_parse(&a, hdr, strlen(hdr), &err) == 0 &&
-	    !authz_userhash_matches(&a, dstr_c(jason)),
+	ok(digest_authz_parse(&a, hdr, strlen(hdr), &err) == 0 &&
+	    !digest_authz_userhash_matches(&a, digest_str_c(jason)),
 	    "the RFC's printed (truncated SHA-512) userhash is not SHA-512/256");
-	authz_clear(&a);
+	digest_authz_clear(&a);
 
 	/* The same user sent as username* instead */
 	snprintf(hdr, sizeof(hdr), "Digest username*=UTF-8''J%%C3%%A4s%%C3%%B8n%%20Doe, "
@@ -243,14 +243,14 @@ test_username_ext(void)
 	};
 	char hdr[512];
 	const char *err;
-	struct authz a;
+	struct digest_authz a;
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		snprintf(hdr, sizeof(hdr), "Digest realm=\"r\", username*=%s, "
 		    "nonce=\"n\", uri=\"/\", response=\"0123456789abcdef0123456789abcdef\"",
 		    v[i].value);
-		if (authz_parse(&a, hdr, strlen(hdr), &err) < 0) {
+		if (digest_authz_parse(&a, hdr, strlen(hdr), &err) < 0) {
 			ok(0, "username*=%s parses: %s", v[i].value, err);
 			continue;
 		}
@@ -258,7 +258,7 @@ test_username_ext(void)
 		    memcmp(a.username.p, v[i].want, a.username.n) == 0 &&
 		    a.username.p[a.username.n] == '\0',
 		    "username*=%s decodes", v[i].value);
-		authz_clear(&a);
+		digest_authz_clear(&a);
 	}
 }
 
@@ -304,20 +304,20 @@ test_valid_variants(void)
 			ok(rc == 1, "valid variant %zu parses and verifies", i);
 	}
 	{
-		struct authz a;
+		struct digest_authz a;
 		const char *err;
 		const char *h = "Proxy-Authorization: " RFC2617_HEADER;
 
-		ok(authz_parse(&a, h, strlen(h), &err) == 0 &&
-		    a.header == AUTHZ_HDR_PROXY && a.nc_value == 1 &&
-		    a.qop_type == AUTHZ_QOP_AUTH && a.opaque.n == 32,
+		ok(digest_authz_parse(&a, h, strlen(h), &err) == 0 &&
+		    a.header == DIGEST_AUTHZ_HDR_PROXY && a.nc_value == 1 &&
+		    a.qop_type == DIGEST_QOP_AUTH && a.opaque.n == 32,
 		    "Proxy-Authorization is recognised; nc, qop and opaque parsed");
-		authz_clear(&a);
+		digest_authz_clear(&a);
 		h = RFC2617_HEADER;
-		ok(authz_parse(&a, h, strlen(h), &err) == 0 &&
-		    a.header == AUTHZ_HDR_NONE && a.alg == digest_alg_md5(),
+		ok(digest_authz_parse(&a, h, strlen(h), &err) == 0 &&
+		    a.header == DIGEST_AUTHZ_HDR_NONE && a.alg == digest_alg_md5(),
 		    "a bare value parses; algorithm defaults to MD5");
-		authz_clear(&a);
+		digest_authz_clear(&a);
 	}
 }
 
@@ -420,15 +420,15 @@ test_malformed(void)
 	};
 	char *big;
 	const char *err;
-	struct authz a;
+	struct digest_authz a;
 	size_t i, len;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		len = v[i].len ? v[i].len : strlen(v[i].h);
 		err = NULL;
-		if (authz_parse(&a, v[i].h, len, &err) == 0) {
+		if (digest_authz_parse(&a, v[i].h, len, &err) == 0) {
 			ok(0, "malformed %zu is refused (it parsed)", i);
-			authz_clear(&a);
+			digest_authz_clear(&a);
 			continue;
 		}
 		ok(err != NULL && err[0] != '\0' && strstr(err, v[i].why) != NULL &&
@@ -437,21 +437,21 @@ test_malformed(void)
 	ok(i >= 40, "at least 40 malformed headers (%zu)", i);
 
 	/* Too long, and too many parameters */
-	big = malloc(AUTHZ_MAX_LEN + 64);
+	big = malloc(DIGEST_AUTHZ_MAX_LEN + 64);
 	memcpy(big, BASE ", x=\"", sizeof(BASE ", x=\"") - 1);
 	len = sizeof(BASE ", x=\"") - 1;
-	memset(big + len, 'a', AUTHZ_MAX_LEN - len);
-	memcpy(big + AUTHZ_MAX_LEN, "\"", 1);
-	ok(authz_parse(&a, big, AUTHZ_MAX_LEN + 1, &err) < 0 &&
-	    strstr(err, "longer than") != NULL, "a header over %d bytes is refused", AUTHZ_MAX_LEN);
-	big[AUTHZ_MAX_LEN - 1] = '"';
-	ok(authz_parse(&a, big, AUTHZ_MAX_LEN, &err) == 0,
-	    "a header of exactly %d bytes parses", AUTHZ_MAX_LEN);
-	authz_clear(&a);
-	len = (size_t)snprintf(big, AUTHZ_MAX_LEN, "%s", BASE);
-	for (i = 0; i < AUTHZ_MAX_PARAMS; i++)
-		len += (size_t)snprintf(big + len, AUTHZ_MAX_LEN - len, ", x%zu=1", i);
-	ok(authz_parse(&a, big, len, &err) < 0 && strstr(err, "more than") != NULL, "more than %d parameters are refused", AUTHZ_MAX_PARAMS);
+	memset(big + len, 'a', DIGEST_AUTHZ_MAX_LEN - len);
+	memcpy(big + DIGEST_AUTHZ_MAX_LEN, "\"", 1);
+	ok(digest_authz_parse(&a, big, DIGEST_AUTHZ_MAX_LEN + 1, &err) < 0 &&
+	    strstr(err, "longer than") != NULL, "a header over %d bytes is refused", DIGEST_AUTHZ_MAX_LEN);
+	big[DIGEST_AUTHZ_MAX_LEN - 1] = '"';
+	ok(digest_authz_parse(&a, big, DIGEST_AUTHZ_MAX_LEN, &err) == 0,
+	    "a header of exactly %d bytes parses", DIGEST_AUTHZ_MAX_LEN);
+	digest_authz_clear(&a);
+	len = (size_t)snprintf(big, DIGEST_AUTHZ_MAX_LEN, "%s", BASE);
+	for (i = 0; i < DIGEST_AUTHZ_MAX_PARAMS; i++)
+		len += (size_t)snprintf(big + len, DIGEST_AUTHZ_MAX_LEN - len, ", x%zu=1", i);
+	ok(digest_authz_parse(&a, big, len, &err) < 0 && strstr(err, "more than") != NULL, "more than %d parameters are refused", DIGEST_AUTHZ_MAX_PARAMS);
 	free(big);
 
 	/* Every prefix of a valid header is either refused with a reason or
@@ -466,8 +466,8 @@ test_malformed(void)
 			char *copy = malloc(len ? len : 1);
 
 			memcpy(copy, h, len);
-			if (authz_parse(&a, copy, len, &err) == 0)
-				authz_clear(&a);
+			if (digest_authz_parse(&a, copy, len, &err) == 0)
+				digest_authz_clear(&a);
 			else if (err == NULL || err[0] == '\0')
 				bad++;
 			free(copy);
@@ -479,73 +479,73 @@ test_malformed(void)
 static void
 test_challenge(void)
 {
-	struct authz_challenge c = {
+	struct digest_challenge c = {
 		.realm = "http-auth@example.org",
 		.alg = digest_alg_find("SHA-256", 7),
 		.nonce = RFC7616_NONCE,
 		.opaque = RFC7616_OPAQUE,
-		.qop = AUTHZ_QOP_AUTH | AUTHZ_QOP_AUTH_INT,
+		.qop = DIGEST_QOP_AUTH | DIGEST_QOP_AUTH_INT,
 	};
 	const char *err;
 	char *line;
 	unsigned qop;
 
-	ok(authz_challenge(&c, &line, &err) == 0, "challenge built");
+	ok(digest_challenge(&c, &line, &err) == 0, "challenge built");
 	is_str(line, "WWW-Authenticate: Digest realm=\"http-auth@example.org\", "
 	    "qop=\"auth,auth-int\", algorithm=SHA-256, nonce=\"" RFC7616_NONCE "\", "
 	    "opaque=\"" RFC7616_OPAQUE "\", charset=UTF-8", "challenge as in RFC 7616 3.9.1");
 	free(line);
 
-	c = (struct authz_challenge){ .realm = "a \"quoted\" \\ realm",
-	    .alg = digest_alg_md5(), .nonce = "n", .qop = AUTHZ_QOP_AUTH,
+	c = (struct digest_challenge){ .realm = "a \"quoted\" \\ realm",
+	    .alg = digest_alg_md5(), .nonce = "n", .qop = DIGEST_QOP_AUTH,
 	    .proxy = true, .stale = true, .userhash = true };
-	ok(authz_challenge(&c, &line, &err) == 0, "proxy challenge built");
+	ok(digest_challenge(&c, &line, &err) == 0, "proxy challenge built");
 	is_str(line, "Proxy-Authenticate: Digest realm=\"a \\\"quoted\\\" \\\\ realm\", "
 	    "qop=\"auth\", algorithm=MD5, nonce=\"n\", stale=true, charset=UTF-8, "
 	    "userhash=true", "realm escaped; proxy, stale, userhash");
 	free(line);
 
-	c.qop = AUTHZ_QOP_NONE;
+	c.qop = DIGEST_QOP_NONE;
 	c.proxy = c.stale = c.userhash = false;
 	c.realm = "r";
-	ok(authz_challenge(&c, &line, &err) == 0, "challenge without qop built");
+	ok(digest_challenge(&c, &line, &err) == 0, "challenge without qop built");
 	is_str(line, "WWW-Authenticate: Digest realm=\"r\", algorithm=MD5, nonce=\"n\", "
 	    "charset=UTF-8", "no qop: RFC 2069 compatible");
 	free(line);
-	c.qop = AUTHZ_QOP_AUTH_INT;
-	ok(authz_challenge(&c, &line, &err) == 0 && strstr(line, "qop=\"auth-int\"") != NULL,
+	c.qop = DIGEST_QOP_AUTH_INT;
+	ok(digest_challenge(&c, &line, &err) == 0 && strstr(line, "qop=\"auth-int\"") != NULL,
 	    "auth-int only");
 	free(line);
 
 	c.realm = "bad\nrealm";
-	ok(authz_challenge(&c, &line, &err) < 0 && line == NULL && err != NULL, "a realm with a line break is refused");
+	ok(digest_challenge(&c, &line, &err) < 0 && line == NULL && err != NULL, "a realm with a line break is refused");
 	c.realm = "r";
 	c.opaque = "x\ry";
-	ok(authz_challenge(&c, &line, &err) < 0, "an opaque with CR is refused");
+	ok(digest_challenge(&c, &line, &err) < 0, "an opaque with CR is refused");
 	c.opaque = NULL;
 	c.nonce = NULL;
-	ok(authz_challenge(&c, &line, &err) < 0, "a challenge without nonce is refused");
+	ok(digest_challenge(&c, &line, &err) < 0, "a challenge without nonce is refused");
 
 	/* A challenge's own values round-trip through a client's answer. */
 	{
-		struct authz a;
+		struct digest_authz a;
 		const char *h = "Digest username=\"u\", realm=\"a \\\"quoted\\\" \\\\ realm\", "
 		    BASE_NQ;
 
-		ok(authz_parse(&a, h, strlen(h), &err) == 0 &&
+		ok(digest_authz_parse(&a, h, strlen(h), &err) == 0 &&
 		    a.realm.n == strlen("a \"quoted\" \\ realm") &&
 		    memcmp(a.realm.p, "a \"quoted\" \\ realm", a.realm.n) == 0,
 		    "an escaped realm is unescaped by the parser");
-		authz_clear(&a);
+		digest_authz_clear(&a);
 	}
 
-	ok(authz_qop_list("auth,auth-int", &qop) == 0 &&
-	    qop == (AUTHZ_QOP_AUTH | AUTHZ_QOP_AUTH_INT), "qop list auth,auth-int");
-	ok(authz_qop_list("auth-int, auth", &qop) == 0 &&
-	    qop == (AUTHZ_QOP_AUTH | AUTHZ_QOP_AUTH_INT), "qop list with a space");
-	ok(authz_qop_list("none", &qop) == 0 && qop == 0, "qop none");
-	ok(authz_qop_list("auth,", &qop) < 0 && authz_qop_list("", &qop) < 0 &&
-	    authz_qop_list("auth-conf", &qop) < 0, "bad qop lists refused");
+	ok(digest_qop_list("auth,auth-int", &qop) == 0 &&
+	    qop == (DIGEST_QOP_AUTH | DIGEST_QOP_AUTH_INT), "qop list auth,auth-int");
+	ok(digest_qop_list("auth-int, auth", &qop) == 0 &&
+	    qop == (DIGEST_QOP_AUTH | DIGEST_QOP_AUTH_INT), "qop list with a space");
+	ok(digest_qop_list("none", &qop) == 0 && qop == 0, "qop none");
+	ok(digest_qop_list("auth,", &qop) < 0 && digest_qop_list("", &qop) < 0 &&
+	    digest_qop_list("auth-conf", &qop) < 0, "bad qop lists refused");
 }
 
 #define SECRET "0123456789abcdef0123456789abcdef"
@@ -554,65 +554,65 @@ test_challenge(void)
 static void
 test_nonce(void)
 {
-	char n1[NONCE_TEXT_LEN + 1], n2[NONCE_TEXT_LEN + 1], bad[NONCE_TEXT_LEN + 2];
+	char n1[DIGEST_NONCE_TEXT_LEN + 1], n2[DIGEST_NONCE_TEXT_LEN + 1], bad[DIGEST_NONCE_TEXT_LEN + 2];
 	const char *why;
 	time_t issued;
 	size_t i;
 	static const char b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-	ok(nonce_make(SECRET, 32, T0, n1, &why) == 0 && strlen(n1) == NONCE_TEXT_LEN,
-	    "a nonce is %d characters", NONCE_TEXT_LEN);
-	ok(strspn(n1, b64) == NONCE_TEXT_LEN, "in the base64url alphabet");
-	nonce_make(SECRET, 32, T0, n2, &why);
+	ok(digest_nonce_make(SECRET, 32, T0, n1, &why) == 0 && strlen(n1) == DIGEST_NONCE_TEXT_LEN,
+	    "a nonce is %d characters", DIGEST_NONCE_TEXT_LEN);
+	ok(strspn(n1, b64) == DIGEST_NONCE_TEXT_LEN, "in the base64url alphabet");
+	digest_nonce_make(SECRET, 32, T0, n2, &why);
 	ok(strcmp(n1, n2) != 0, "two nonces of the same second differ");
-	ok(nonce_check(SECRET, 32, n1, NONCE_TEXT_LEN, T0, 300, &issued, &why) ==
-	    NONCE_FRESH && issued == T0, "fresh, and its timestamp is read back");
-	ok(nonce_check(SECRET, 32, n1, NONCE_TEXT_LEN, T0 + 300, 300, NULL, &why) ==
-	    NONCE_FRESH, "fresh at the end of its lifetime");
-	ok(nonce_check(SECRET, 32, n1, NONCE_TEXT_LEN, T0 + 301, 300, &issued, &why) ==
-	    NONCE_STALE && issued == T0 && why != NULL, "stale after its lifetime");
-	ok(nonce_check(SECRET, 32, n1, NONCE_TEXT_LEN, T0 - NONCE_CLOCK_SKEW, 300,
-	    NULL, &why) == NONCE_FRESH, "fresh within the clock skew");
-	ok(nonce_check(SECRET, 32, n1, NONCE_TEXT_LEN, T0 - NONCE_CLOCK_SKEW - 1, 300,
-	    NULL, &why) == NONCE_STALE, "stale when from the future");
-	ok(nonce_check("0123456789abcdef0123456789abcdeX", 32, n1, NONCE_TEXT_LEN,
-	    T0, 300, &issued, &why) == NONCE_FORGED && issued == 0, "forged under another secret");
+	ok(digest_nonce_check(SECRET, 32, n1, DIGEST_NONCE_TEXT_LEN, T0, 300, &issued, &why) ==
+	    DIGEST_NONCE_FRESH && issued == T0, "fresh, and its timestamp is read back");
+	ok(digest_nonce_check(SECRET, 32, n1, DIGEST_NONCE_TEXT_LEN, T0 + 300, 300, NULL, &why) ==
+	    DIGEST_NONCE_FRESH, "fresh at the end of its lifetime");
+	ok(digest_nonce_check(SECRET, 32, n1, DIGEST_NONCE_TEXT_LEN, T0 + 301, 300, &issued, &why) ==
+	    DIGEST_NONCE_STALE && issued == T0 && why != NULL, "stale after its lifetime");
+	ok(digest_nonce_check(SECRET, 32, n1, DIGEST_NONCE_TEXT_LEN, T0 - DIGEST_NONCE_CLOCK_SKEW, 300,
+	    NULL, &why) == DIGEST_NONCE_FRESH, "fresh within the clock skew");
+	ok(digest_nonce_check(SECRET, 32, n1, DIGEST_NONCE_TEXT_LEN, T0 - DIGEST_NONCE_CLOCK_SKEW - 1, 300,
+	    NULL, &why) == DIGEST_NONCE_STALE, "stale when from the future");
+	ok(digest_nonce_check("0123456789abcdef0123456789abcdeX", 32, n1, DIGEST_NONCE_TEXT_LEN,
+	    T0, 300, &issued, &why) == DIGEST_NONCE_FORGED && issued == 0, "forged under another secret");
 
 	/* Any one character changed is forged: timestamp, random or MAC. */
-	for (i = 0; i < NONCE_TEXT_LEN; i++) {
+	for (i = 0; i < DIGEST_NONCE_TEXT_LEN; i++) {
 		memcpy(bad, n1, sizeof(n1));
 		bad[i] = bad[i] == 'A' ? 'B' : 'A';
-		if (nonce_check(SECRET, 32, bad, NONCE_TEXT_LEN, T0, 300, NULL, &why) !=
-		    NONCE_FORGED)
+		if (digest_nonce_check(SECRET, 32, bad, DIGEST_NONCE_TEXT_LEN, T0, 300, NULL, &why) !=
+		    DIGEST_NONCE_FORGED)
 			break;
 	}
-	ok(i == NONCE_TEXT_LEN, "every single-character change is forged");
-	ok(nonce_check(SECRET, 32, n1, NONCE_TEXT_LEN - 1, T0, 300, NULL, &why) ==
-	    NONCE_FORGED, "a truncated nonce is forged");
+	ok(i == DIGEST_NONCE_TEXT_LEN, "every single-character change is forged");
+	ok(digest_nonce_check(SECRET, 32, n1, DIGEST_NONCE_TEXT_LEN - 1, T0, 300, NULL, &why) ==
+	    DIGEST_NONCE_FORGED, "a truncated nonce is forged");
 	memcpy(bad, n1, sizeof(n1));
-	bad[NONCE_TEXT_LEN] = 'A';
-	ok(nonce_check(SECRET, 32, bad, NONCE_TEXT_LEN + 1, T0, 300, NULL, &why) ==
-	    NONCE_FORGED, "a lengthened nonce is forged");
+	bad[DIGEST_NONCE_TEXT_LEN] = 'A';
+	ok(digest_nonce_check(SECRET, 32, bad, DIGEST_NONCE_TEXT_LEN + 1, T0, 300, NULL, &why) ==
+	    DIGEST_NONCE_FORGED, "a lengthened nonce is forged");
 	memcpy(bad, n1, sizeof(n1));
 	bad[3] = '+';
-	ok(nonce_check(SECRET, 32, bad, NONCE_TEXT_LEN, T0, 300, NULL, &why) ==
-	    NONCE_FORGED, "standard base64 characters are not accepted");
+	ok(digest_nonce_check(SECRET, 32, bad, DIGEST_NONCE_TEXT_LEN, T0, 300, NULL, &why) ==
+	    DIGEST_NONCE_FORGED, "standard base64 characters are not accepted");
 	memcpy(bad, n1, sizeof(n1));
 	bad[3] = '\0';
-	ok(nonce_check(SECRET, 32, bad, NONCE_TEXT_LEN, T0, 300, NULL, &why) ==
-	    NONCE_FORGED, "a NUL inside is forged");
+	ok(digest_nonce_check(SECRET, 32, bad, DIGEST_NONCE_TEXT_LEN, T0, 300, NULL, &why) ==
+	    DIGEST_NONCE_FORGED, "a NUL inside is forged");
 	/* The last character carries 2 bits and 4 unused ones: another
 	 * spelling of the same bytes must not pass. */
 	memcpy(bad, n1, sizeof(n1));
-	bad[NONCE_TEXT_LEN - 1] = b64[(strchr(b64, n1[NONCE_TEXT_LEN - 1]) - b64) ^ 1];
-	ok(nonce_check(SECRET, 32, bad, NONCE_TEXT_LEN, T0, 300, NULL, &why) ==
-	    NONCE_FORGED, "a non-canonical spelling is forged");
-	ok(nonce_check(SECRET, 32, "", 0, T0, 300, NULL, &why) == NONCE_FORGED,
+	bad[DIGEST_NONCE_TEXT_LEN - 1] = b64[(strchr(b64, n1[DIGEST_NONCE_TEXT_LEN - 1]) - b64) ^ 1];
+	ok(digest_nonce_check(SECRET, 32, bad, DIGEST_NONCE_TEXT_LEN, T0, 300, NULL, &why) ==
+	    DIGEST_NONCE_FORGED, "a non-canonical spelling is forged");
+	ok(digest_nonce_check(SECRET, 32, "", 0, T0, 300, NULL, &why) == DIGEST_NONCE_FORGED,
 	    "an empty nonce is forged");
-	ok(nonce_make("short", 5, T0, n2, &why) < 0, "a short secret is refused");
-	ok(nonce_check("short", 5, n1, NONCE_TEXT_LEN, T0, 300, NULL, &why) ==
-	    NONCE_FORGED, "checking with a short secret fails closed");
+	ok(digest_nonce_make("short", 5, T0, n2, &why) < 0, "a short secret is refused");
+	ok(digest_nonce_check("short", 5, n1, DIGEST_NONCE_TEXT_LEN, T0, 300, NULL, &why) ==
+	    DIGEST_NONCE_FORGED, "checking with a short secret fails closed");
 }
 
 /* A nonce text for tracker tests: any string works as a key. */
@@ -625,85 +625,85 @@ nk(int i)
 	return buf;
 }
 
-#define USE(t, i, nc, when) nonce_tracker_use((t), nk(i), strlen(nk(i)), (nc), (when), &why)
+#define USE(t, i, nc, when) digest_nonce_tracker_use((t), nk(i), strlen(nk(i)), (nc), (when), &why)
 
 static void
 test_tracker(void)
 {
-	struct nonce_tracker *t;
+	struct digest_nonce_tracker *t;
 	const char *why;
 	size_t i;
 	int bad;
 
-	ok(nonce_tracker_new(0, 0, false) == NULL, "capacity 0 is refused");
-	ok(nonce_tracker_new(NONCE_TRACKER_MAX + 1, 0, false) == NULL,
+	ok(digest_nonce_tracker_new(0, 0, false) == NULL, "capacity 0 is refused");
+	ok(digest_nonce_tracker_new(DIGEST_NONCE_TRACKER_MAX + 1, 0, false) == NULL,
 	    "capacity above the maximum is refused");
 
 	/* Non-strict: nc must grow, gaps allowed. */
-	t = nonce_tracker_new(8, 0, false);
-	ok(USE(t, 1, 1, 100) == NONCE_USE_OK, "non-strict: first use");
-	ok(USE(t, 1, 1, 100) == NONCE_USE_REPLAY, "non-strict: the same nc again is a replay");
-	ok(USE(t, 1, 3, 100) == NONCE_USE_OK, "non-strict: a gap is fine");
-	ok(USE(t, 1, 2, 100) == NONCE_USE_REPLAY, "non-strict: a lower nc is a replay");
-	ok(USE(t, 1, 4, 100) == NONCE_USE_OK, "non-strict: the next nc");
-	ok(USE(t, 2, 7, 100) == NONCE_USE_OK, "non-strict: a new nonce may start above 1");
-	ok(USE(t, 3, 0, 100) == NONCE_USE_REPLAY, "nc 0 is refused");
-	ok(nonce_tracker_count(t) == 2, "two nonces tracked");
-	nonce_tracker_free(&t);
+	t = digest_nonce_tracker_new(8, 0, false);
+	ok(USE(t, 1, 1, 100) == DIGEST_NONCE_USE_OK, "non-strict: first use");
+	ok(USE(t, 1, 1, 100) == DIGEST_NONCE_USE_REPLAY, "non-strict: the same nc again is a replay");
+	ok(USE(t, 1, 3, 100) == DIGEST_NONCE_USE_OK, "non-strict: a gap is fine");
+	ok(USE(t, 1, 2, 100) == DIGEST_NONCE_USE_REPLAY, "non-strict: a lower nc is a replay");
+	ok(USE(t, 1, 4, 100) == DIGEST_NONCE_USE_OK, "non-strict: the next nc");
+	ok(USE(t, 2, 7, 100) == DIGEST_NONCE_USE_OK, "non-strict: a new nonce may start above 1");
+	ok(USE(t, 3, 0, 100) == DIGEST_NONCE_USE_REPLAY, "nc 0 is refused");
+	ok(digest_nonce_tracker_count(t) == 2, "two nonces tracked");
+	digest_nonce_tracker_free(&t);
 	ok(t == NULL, "free clears the pointer");
-	nonce_tracker_free(&t);
+	digest_nonce_tracker_free(&t);
 
 	/* Strict: exactly last + 1, starting at 1. */
-	t = nonce_tracker_new(8, 0, true);
-	ok(USE(t, 1, 1, 100) == NONCE_USE_OK, "strict: first use with 1");
-	ok(USE(t, 1, 3, 100) == NONCE_USE_REPLAY, "strict: a gap is refused");
-	ok(USE(t, 1, 2, 100) == NONCE_USE_OK, "strict: last + 1");
-	ok(USE(t, 1, 2, 100) == NONCE_USE_REPLAY, "strict: a replay is refused");
-	ok(USE(t, 2, 2, 100) == NONCE_USE_STALE, "strict: a new nonce must start at 1");
-	nonce_tracker_free(&t);
+	t = digest_nonce_tracker_new(8, 0, true);
+	ok(USE(t, 1, 1, 100) == DIGEST_NONCE_USE_OK, "strict: first use with 1");
+	ok(USE(t, 1, 3, 100) == DIGEST_NONCE_USE_REPLAY, "strict: a gap is refused");
+	ok(USE(t, 1, 2, 100) == DIGEST_NONCE_USE_OK, "strict: last + 1");
+	ok(USE(t, 1, 2, 100) == DIGEST_NONCE_USE_REPLAY, "strict: a replay is refused");
+	ok(USE(t, 2, 2, 100) == DIGEST_NONCE_USE_STALE, "strict: a new nonce must start at 1");
+	digest_nonce_tracker_free(&t);
 
 	/* Maximum count */
-	t = nonce_tracker_new(8, 3, false);
-	ok(USE(t, 1, 1, 100) == NONCE_USE_OK && USE(t, 1, 2, 100) == NONCE_USE_OK &&
-	    USE(t, 1, 3, 100) == NONCE_USE_OK, "max count 3: three uses");
-	ok(USE(t, 1, 4, 100) == NONCE_USE_STALE, "max count 3: the fourth is stale");
-	nonce_tracker_free(&t);
+	t = digest_nonce_tracker_new(8, 3, false);
+	ok(USE(t, 1, 1, 100) == DIGEST_NONCE_USE_OK && USE(t, 1, 2, 100) == DIGEST_NONCE_USE_OK &&
+	    USE(t, 1, 3, 100) == DIGEST_NONCE_USE_OK, "max count 3: three uses");
+	ok(USE(t, 1, 4, 100) == DIGEST_NONCE_USE_STALE, "max count 3: the fourth is stale");
+	digest_nonce_tracker_free(&t);
 
 	/* Capacity: bounded, oldest evicted, an evicted nonce cannot return. */
-	t = nonce_tracker_new(4, 0, false);
+	t = digest_nonce_tracker_new(4, 0, false);
 	for (i = 1; i <= 10; i++)
 		USE(t, (int)i, 1, (time_t)i);
-	ok(nonce_tracker_count(t) == 4, "capacity 4 holds 4 after 10 nonces");
-	ok(USE(t, 1, 1, 1) == NONCE_USE_STALE, "an evicted nonce replayed with nc=1 is stale");
-	ok(USE(t, 2, 2, 2) == NONCE_USE_STALE, "an evicted nonce with the next nc is stale");
-	ok(USE(t, 5, 1, 5) == NONCE_USE_STALE, "an unseen nonce older than the evicted ones is stale");
-	ok(USE(t, 10, 1, 10) == NONCE_USE_REPLAY, "a tracked nonce's replay is still caught");
-	ok(USE(t, 11, 1, 11) == NONCE_USE_OK, "a newer nonce is accepted");
-	ok(nonce_tracker_count(t) == 4, "still 4");
-	nonce_tracker_free(&t);
+	ok(digest_nonce_tracker_count(t) == 4, "capacity 4 holds 4 after 10 nonces");
+	ok(USE(t, 1, 1, 1) == DIGEST_NONCE_USE_STALE, "an evicted nonce replayed with nc=1 is stale");
+	ok(USE(t, 2, 2, 2) == DIGEST_NONCE_USE_STALE, "an evicted nonce with the next nc is stale");
+	ok(USE(t, 5, 1, 5) == DIGEST_NONCE_USE_STALE, "an unseen nonce older than the evicted ones is stale");
+	ok(USE(t, 10, 1, 10) == DIGEST_NONCE_USE_REPLAY, "a tracked nonce's replay is still caught");
+	ok(USE(t, 11, 1, 11) == DIGEST_NONCE_USE_OK, "a newer nonce is accepted");
+	ok(digest_nonce_tracker_count(t) == 4, "still 4");
+	digest_nonce_tracker_free(&t);
 
 	/* Least recently used goes first. */
-	t = nonce_tracker_new(2, 0, false);
+	t = digest_nonce_tracker_new(2, 0, false);
 	USE(t, 1, 1, 1);
 	USE(t, 2, 1, 2);
-	ok(USE(t, 1, 2, 1) == NONCE_USE_OK, "LRU: nonce 1 used again");
-	ok(USE(t, 3, 1, 3) == NONCE_USE_OK, "LRU: nonce 3 evicts nonce 2");
-	ok(USE(t, 1, 3, 1) == NONCE_USE_OK, "LRU: nonce 1 is still tracked");
-	ok(USE(t, 2, 2, 2) == NONCE_USE_STALE, "LRU: nonce 2 was evicted");
-	nonce_tracker_free(&t);
+	ok(USE(t, 1, 2, 1) == DIGEST_NONCE_USE_OK, "LRU: nonce 1 used again");
+	ok(USE(t, 3, 1, 3) == DIGEST_NONCE_USE_OK, "LRU: nonce 3 evicts nonce 2");
+	ok(USE(t, 1, 3, 1) == DIGEST_NONCE_USE_OK, "LRU: nonce 1 is still tracked");
+	ok(USE(t, 2, 2, 2) == DIGEST_NONCE_USE_STALE, "LRU: nonce 2 was evicted");
+	digest_nonce_tracker_free(&t);
 
 	/* Many nonces through a small table: bounded, and consistent. */
-	t = nonce_tracker_new(1000, 0, true);
+	t = digest_nonce_tracker_new(1000, 0, true);
 	for (i = 0, bad = 0; i < 50000; i++)
-		if (USE(t, (int)i, 1, (time_t)(1000 + i)) != NONCE_USE_OK)
+		if (USE(t, (int)i, 1, (time_t)(1000 + i)) != DIGEST_NONCE_USE_OK)
 			bad++;
-	ok(bad == 0 && nonce_tracker_count(t) == 1000,
+	ok(bad == 0 && digest_nonce_tracker_count(t) == 1000,
 	    "50000 nonces through a table of 1000: all accepted, 1000 kept");
 	for (i = 49000, bad = 0; i < 50000; i++)
-		if (USE(t, (int)i, 2, (time_t)(1000 + i)) != NONCE_USE_OK)
+		if (USE(t, (int)i, 2, (time_t)(1000 + i)) != DIGEST_NONCE_USE_OK)
 			bad++;
 	ok(bad == 0, "the 1000 most recent are all still tracked");
-	nonce_tracker_free(&t);
+	digest_nonce_tracker_free(&t);
 }
 
 /* H(entity-body) from a file descriptor equals the in-memory hash. */
@@ -711,7 +711,7 @@ static void
 test_hash_fd(void)
 {
 	const struct digest_alg *alg = digest_alg_find("SHA-512-256", 11);
-	struct dstr body = DSTR("hello, body\n");
+	struct digest_str body = DIGEST_STR("hello, body\n");
 	char want[DIGEST_HEX_MAX + 1], got[DIGEST_HEX_MAX + 1];
 	const char *err;
 	int fds[2], rc;
