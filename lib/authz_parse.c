@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -121,7 +122,10 @@ digest_authz_parse(struct digest_authz *a, const char *in, size_t len,
 	ps.in = in;
 	/* Unescaping never lengthens a value; one NUL after each. */
 	a->bufsize = len + DIGEST_AUTHZ_MAX_PARAMS + 1;
-	a->buf = xmalloc(a->bufsize);
+	if ((a->buf = malloc(a->bufsize)) == NULL) {
+		a->bufsize = 0;
+		return authz_fail(a, "out of memory");
+	}
 	if (parse_params(&ps, p, end) < 0 || authz_validate(&ps) < 0)
 		return -1;
 	return 0;

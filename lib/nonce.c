@@ -216,12 +216,18 @@ digest_nonce_tracker_new(size_t capacity, uint32_t max_count, bool strict)
 
 	if (capacity == 0 || capacity > DIGEST_NONCE_TRACKER_MAX)
 		return NULL;
-	t = xcalloc(1, sizeof(*t));
+	/* a library does not exit: out of memory is NULL, like a bad size */
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
 	t->cap = capacity;
 	for (t->nbuckets = 1; t->nbuckets < capacity; t->nbuckets *= 2)
 		;
-	t->e = xcalloc(capacity, sizeof(*t->e));
-	t->bucket = xcalloc(t->nbuckets, sizeof(*t->bucket));
+	t->e = calloc(capacity, sizeof(*t->e));
+	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
+	if (t->e == NULL || t->bucket == NULL) {
+		digest_nonce_tracker_free(&t);
+		return NULL;
+	}
 	for (i = 0; i < t->nbuckets; i++)
 		t->bucket[i] = NIL;
 	t->head = t->tail = NIL;

@@ -135,7 +135,7 @@ struct digest_challenge {
  *       nonce="N"[, opaque="O"][, stale=true], charset=UTF-8[, userhash=true]
  * Returns 0 and *line_r (NUL-terminated, owned by the caller: free()).
  * Returns -1 with *err_r a static reason when a value holds a control
- * character or a required field is missing. */
+ * character, a required field is missing or memory runs out. */
 DIGESTAUTH_API
 int digest_challenge(const struct digest_challenge *c, char **line_r,
     const char **err_r);

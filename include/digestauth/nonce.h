@@ -93,8 +93,9 @@ struct digest_nonce_tracker;
 /* A tracker for up to capacity nonces (1 .. DIGEST_NONCE_TRACKER_MAX).
  * max_count: how many times one nonce may be used (0: no limit).
  * strict: nc must be exactly the last one + 1 (and start at 1); otherwise
- * it must only grow.  Returns NULL when capacity is out of range.  The
- * caller owns the tracker: free it with digest_nonce_tracker_free(). */
+ * it must only grow.  Returns NULL when capacity is out of range or
+ * memory runs out.  The caller owns the tracker: free it with
+ * digest_nonce_tracker_free(). */
 DIGESTAUTH_API
 struct digest_nonce_tracker *digest_nonce_tracker_new(size_t capacity,
     uint32_t max_count, bool strict);
