@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -31,13 +32,28 @@
 static volatile sig_atomic_t stop_signal;	/* SIGTERM/SIGINT: finish now */
 static volatile sig_atomic_t hup_signal;	/* SIGHUP: look at the store */
 
+/* The descriptor loop_run() reads requests from; -1 outside it. */
+static volatile sig_atomic_t stop_in_fd = -1;
+
 /* The reader closed our stdout: Squid went away, a normal end. */
 static bool reader_gone;
 
+/* A stop that lands after the loop looked at stop_signal but before it
+ * blocks in read() or poll() would wait there for the next request.  So
+ * the requests are replaced by an empty input: that read or poll returns
+ * at once (end of input), and the loop sees the flag.  open(), dup2() and
+ * close() are async-signal-safe; the fast path pays nothing for this. */
 static void
 on_stop(int sig)
 {
+	int saved = errno, fd = stop_in_fd, null;
+
 	stop_signal = sig;
+	if (fd >= 0 && (null = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
+		(void)dup2(null, fd);
+		(void)close(null);
+	}
+	errno = saved;
 }
 
 static void
@@ -228,6 +244,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 	int rc = 0;
 
 	l.buf = xmalloc(LOOP_IBUF_SIZE);
+	stop_in_fd = cfg->in_fd;
 	if (ops->start != NULL) {
 		l.nslots = ops->max_inflight != NULL ? ops->max_inflight(ctx) : 1;
 		if (l.nslots == 0)
@@ -239,13 +256,13 @@ loop_run(const struct backend_ops *ops, void *ctx,
 			rc = -1;
 			goto done;
 		}
-		if (l.eof && l.inflight == 0 && (l.start == l.have || l.discarding))
-			break;
 		if (stop_signal) {
 			log_info("stopping on signal %d; %u lookups in flight dropped",
 			    (int)stop_signal, l.inflight);
 			break;
 		}
+		if (l.eof && l.inflight == 0 && (l.start == l.have || l.discarding))
+			break;
 		compact(&l);
 		/* everything we can answer now is answered: flush, then wait */
 		if (ops->idle != NULL && l.inflight == 0)
@@ -265,6 +282,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 	if (flush(cfg, &l.out) < 0)
 		rc = -1;
 done:
+	stop_in_fd = -1;
 	obuf_free(&l.out);
 	notes_free(&l.notes);
 	free(l.slots);

@@ -1,5 +1,6 @@
 /* test_loop.c - the request loop with a fake backend: one reply per line,
- * over-long and NUL lines, the --realm filter, flushing before blocking. */
+ * over-long and NUL lines, the --realm filter, flushing before blocking, a
+ * stop signal just before blocking. */
 #include "config.h"
 
 #include <poll.h>
@@ -108,6 +109,55 @@ lone_request_flushed(void)
 	waitpid(pid, NULL, 0);
 }
 
+/* A stop signal that lands just before the loop blocks: raised from the
+ * backend's idle(), which the loop calls after it looked at the stop flag
+ * and before it waits for input. */
+static void
+stop_now(void *ctx)
+{
+	(void)ctx;
+	raise(SIGTERM);
+}
+
+static const struct backend_ops stopping = {
+	.name = "stopping", .usage = "", .options_help = "", .shortopts = "",
+	.lookup = fake_lookup, .idle = stop_now,
+};
+
+static void
+stop_before_blocking(void)
+{
+	int in[2], out[2], status = -1, i;
+	pid_t pid;
+
+	if (pipe(in) < 0 || pipe(out) < 0) {
+		ok(0, "pipes");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct loop_config cfg = { .in_fd = in[0], .out_fd = out[1] };
+
+		close(in[1]);
+		close(out[0]);
+		loop_install_signals();
+		_exit(loop_run(&stopping, NULL, &cfg) == 0 ? 0 : 1);
+	}
+	close(in[0]);
+	close(out[1]);
+	/* the input stays open and silent: only the signal can end the loop */
+	for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (i == 500) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	ok(i < 500 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "a SIGTERM just before the loop blocks ends it at once, status 0");
+	close(in[1]);
+	close(out[0]);
+}
+
 int
 main(void)
 {
@@ -192,5 +242,6 @@ main(void)
 	free(big);
 
 	lone_request_flushed();
+	stop_before_blocking();
 	return done_testing();
 }
