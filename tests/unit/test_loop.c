@@ -5,6 +5,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,39 +74,58 @@ count_lines(const char *s)
 	return n;
 }
 
-static void
-lone_request_flushed(void)
+/* Run the loop over ops in a child, reading from a pipe whose writing end
+ * goes to *in_r and writing to one whose reading end goes to *out_r; with
+ * the helpers' signal handlers when signals is set.  Returns the child's
+ * PID, or -1. */
+static pid_t
+spawn_loop(const struct backend_ops *ops, bool signals, int *in_r, int *out_r)
 {
 	int in[2], out[2];
 	pid_t pid;
-	struct pollfd pfd;
-	char buf[256];
-	ssize_t n;
 
-	if (pipe(in) < 0 || pipe(out) < 0) {
-		ok(0, "pipes");
-		return;
-	}
+	if (pipe(in) < 0 || pipe(out) < 0)
+		return -1;
 	pid = fork();
 	if (pid == 0) {
 		struct loop_config cfg = { .in_fd = in[0], .out_fd = out[1] };
 
 		close(in[1]);
 		close(out[0]);
-		_exit(loop_run(&fake, NULL, &cfg) == 0 ? 0 : 1);
+		if (signals)
+			loop_install_signals();
+		_exit(loop_run(ops, NULL, &cfg) == 0 ? 0 : 1);
 	}
 	close(in[0]);
 	close(out[1]);
-	(void)!write(in[1], "9 \"known\":\"r\"\n", 14);
-	pfd = (struct pollfd){ .fd = out[0], .events = POLLIN };
+	*in_r = in[1];
+	*out_r = out[0];
+	return pid;
+}
+
+static void
+lone_request_flushed(void)
+{
+	int in, out;
+	pid_t pid;
+	struct pollfd pfd;
+	char buf[256];
+	ssize_t n;
+
+	if ((pid = spawn_loop(&fake, false, &in, &out)) < 0) {
+		ok(0, "pipes and fork");
+		return;
+	}
+	(void)!write(in, "9 \"known\":\"r\"\n", 14);
+	pfd = (struct pollfd){ .fd = out, .events = POLLIN };
 	ok(poll(&pfd, 1, 5000) == 1, "a lone request is answered while input stays open");
-	n = read(out[0], buf, sizeof(buf) - 1);
+	n = read(out, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
 	is_str(buf, "9 OK ha1=\"0123456789abcdef0123456789abcdef\"\n", "  with the right reply");
-	close(in[1]);
-	n = read(out[0], buf, sizeof(buf));
+	close(in);
+	n = read(out, buf, sizeof(buf));
 	ok(n == 0, "  and nothing else before exit");
-	close(out[0]);
+	close(out);
 	waitpid(pid, NULL, 0);
 }
 
@@ -127,24 +147,13 @@ static const struct backend_ops stopping = {
 static void
 stop_before_blocking(void)
 {
-	int in[2], out[2], status = -1, i;
+	int in, out, status = -1, i;
 	pid_t pid;
 
-	if (pipe(in) < 0 || pipe(out) < 0) {
-		ok(0, "pipes");
+	if ((pid = spawn_loop(&stopping, true, &in, &out)) < 0) {
+		ok(0, "pipes and fork");
 		return;
 	}
-	pid = fork();
-	if (pid == 0) {
-		struct loop_config cfg = { .in_fd = in[0], .out_fd = out[1] };
-
-		close(in[1]);
-		close(out[0]);
-		loop_install_signals();
-		_exit(loop_run(&stopping, NULL, &cfg) == 0 ? 0 : 1);
-	}
-	close(in[0]);
-	close(out[1]);
 	/* the input stays open and silent: only the signal can end the loop */
 	for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
 		usleep(10000);
@@ -154,8 +163,8 @@ stop_before_blocking(void)
 	}
 	ok(i < 500 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "a SIGTERM just before the loop blocks ends it at once, status 0");
-	close(in[1]);
-	close(out[0]);
+	close(in);
+	close(out);
 }
 
 int
