@@ -32,27 +32,32 @@
 static volatile sig_atomic_t stop_signal;	/* SIGTERM/SIGINT: finish now */
 static volatile sig_atomic_t hup_signal;	/* SIGHUP: look at the store */
 
-/* The descriptor loop_run() reads requests from; -1 outside it. */
-static volatile sig_atomic_t stop_in_fd = -1;
+/* The descriptor loop_run() reads requests from, and the writing end of
+ * its stop pipe (asynchronous backends only); -1 outside loop_run(). */
+static volatile sig_atomic_t stop_in_fd = -1, stop_pipe_w = -1;
 
 /* The reader closed our stdout: Squid went away, a normal end. */
 static bool reader_gone;
 
 /* A stop that lands after the loop looked at stop_signal but before it
- * blocks in read() or poll() would wait there for the next request.  So
- * the requests are replaced by an empty input: that read or poll returns
- * at once (end of input), and the loop sees the flag.  open(), dup2() and
- * close() are async-signal-safe; the fast path pays nothing for this. */
+ * blocks would wait there for the next request or backend event.  So the
+ * requests are replaced by an empty input, which a blocking read or a
+ * poll on them returns from at once, and a byte goes into the stop pipe,
+ * which every poll with lookups in flight also waits on (the requests are
+ * not in that poll when the slots are full).  open(), dup2(), close() and
+ * write() are async-signal-safe; the lone-request path pays nothing. */
 static void
 on_stop(int sig)
 {
-	int saved = errno, fd = stop_in_fd, null;
+	int saved = errno, fd = stop_in_fd, w = stop_pipe_w, null;
 
 	stop_signal = sig;
 	if (fd >= 0 && (null = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
 		(void)dup2(null, fd);
 		(void)close(null);
 	}
+	if (w >= 0)
+		(void)!write(w, "", 1);
 	errno = saved;
 }
 
@@ -61,6 +66,41 @@ on_hup(int sig)
 {
 	(void)sig;
 	hup_signal = 1;
+}
+
+/* The stop pipe of an asynchronous loop (see on_stop()).  Without one
+ * (no descriptors left) a stop in the window waits for the next event,
+ * as it would have anyway. */
+static void
+stop_pipe_open(struct loop *l)
+{
+	int p[2];
+
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
+		return;
+	l->stop_r = p[0];
+	stop_pipe_w = p[1];
+}
+
+/* With the stop signals blocked, so the handler cannot be writing to the
+ * descriptor as it is closed (and perhaps reused). */
+static void
+stop_pipe_close(struct loop *l)
+{
+	sigset_t stops, old;
+	int w = stop_pipe_w;
+
+	if (l->stop_r < 0)
+		return;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, &old);
+	stop_pipe_w = -1;
+	close(w);
+	close(l->stop_r);
+	l->stop_r = -1;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* No SA_RESTART: a blocking read returns EINTR so the flag is seen. */
@@ -166,6 +206,8 @@ wait_set(struct loop *l, struct pollfd *pfd, int *timeout_r)
 			pfd[n++] = (struct pollfd){ .fd = bfd, .events = POLLIN };
 		*timeout_r = ops->next_timeout_ms != NULL ?
 		    ops->next_timeout_ms(l->ctx) : -1;
+		if (l->stop_r >= 0)
+			pfd[n++] = (struct pollfd){ .fd = l->stop_r, .events = POLLIN };
 	}
 	if (n == 0 && l->inflight == 0) {
 		/* nothing to wait for: buffer full of a line we are
@@ -199,7 +241,9 @@ read_input(struct loop *l, bool polled)
 		return -1;
 	}
 	if (r == 0) {
-		l->eof = true;
+		/* after a stop this is the handler's empty input: the line
+		 * begun in the buffer is not a last line to answer */
+		l->eof = !stop_signal;
 		return 0;
 	}
 	l->have += (size_t)r;
@@ -216,7 +260,7 @@ read_input(struct loop *l, bool polled)
 static int
 wait_and_read(struct loop *l)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	int timeout;
 	nfds_t n = wait_set(l, pfd, &timeout);
 	/* decided before dispatch(): if the last lookup completes there,
@@ -240,7 +284,7 @@ int
 loop_run(const struct backend_ops *ops, void *ctx,
     const struct loop_config *cfg)
 {
-	struct loop l = { .ops = ops, .ctx = ctx, .cfg = cfg };
+	struct loop l = { .ops = ops, .ctx = ctx, .cfg = cfg, .stop_r = -1 };
 	int rc = 0;
 
 	l.buf = xmalloc(LOOP_IBUF_SIZE);
@@ -250,6 +294,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 		if (l.nslots == 0)
 			l.nslots = 1;
 		l.slots = xcalloc(l.nslots, sizeof(*l.slots));
+		stop_pipe_open(&l);
 	}
 	for (;;) {
 		if (take_lines(&l) < 0) {
@@ -283,6 +328,7 @@ loop_run(const struct backend_ops *ops, void *ctx,
 		rc = -1;
 done:
 	stop_in_fd = -1;
+	stop_pipe_close(&l);
 	obuf_free(&l.out);
 	notes_free(&l.notes);
 	free(l.slots);

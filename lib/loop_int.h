@@ -37,6 +37,8 @@ struct loop {
 	size_t start;			/* first byte not yet taken */
 	bool discarding;		/* inside an over-long line already answered */
 	bool eof;
+
+	int stop_r;			/* the stop pipe's reading end, or -1 */
 };
 /* Input buffer: room for the longest accepted line plus its LF, rounded up
  * so that piped bursts are read in large chunks. */

@@ -1,6 +1,6 @@
 /* test_loop.c - the request loop with a fake backend: one reply per line,
  * over-long and NUL lines, the --realm filter, flushing before blocking, a
- * stop signal just before blocking. */
+ * stop signal just before the loop blocks (in read or in poll). */
 #include "config.h"
 
 #include <poll.h>
@@ -129,6 +129,23 @@ lone_request_flushed(void)
 	waitpid(pid, NULL, 0);
 }
 
+/* Wait at most 5 s for the child to end by itself; kill it otherwise.
+ * Returns whether it exited with status 0 in time. */
+static bool
+ends_cleanly(pid_t pid)
+{
+	int status = -1, i;
+
+	for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (i == 500) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return false;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /* A stop signal that lands just before the loop blocks: raised from the
  * backend's idle(), which the loop calls after it looked at the stop flag
  * and before it waits for input. */
@@ -144,10 +161,26 @@ static const struct backend_ops stopping = {
 	.lookup = fake_lookup, .idle = stop_now,
 };
 
+/* The same on the second idle(): after the first read brought input. */
+static void
+stop_second(void *ctx)
+{
+	static int calls;
+
+	(void)ctx;
+	if (++calls == 2)
+		raise(SIGTERM);
+}
+
+static const struct backend_ops stopping_second = {
+	.name = "stopping_second", .usage = "", .options_help = "", .shortopts = "",
+	.lookup = fake_lookup, .idle = stop_second,
+};
+
 static void
 stop_before_blocking(void)
 {
-	int in, out, status = -1, i;
+	int in, out;
 	pid_t pid;
 
 	if ((pid = spawn_loop(&stopping, true, &in, &out)) < 0) {
@@ -155,14 +188,93 @@ stop_before_blocking(void)
 		return;
 	}
 	/* the input stays open and silent: only the signal can end the loop */
-	for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
-		usleep(10000);
-	if (i == 500) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+	ok(ends_cleanly(pid), "a SIGTERM just before the loop blocks ends it at "
+	    "once, status 0");
+	close(in);
+	close(out);
+}
+
+/* An asynchronous backend whose lookups never finish, and which raises
+ * SIGTERM from next_timeout_ms(): the loop asks for that just before it
+ * polls, with its one slot busy and a second line waiting, so the
+ * requests are not in that poll. */
+static enum backend_result
+never_start(void *ctx, const struct backend_query *q, unsigned token,
+    struct backend_answer *a)
+{
+	(void)ctx, (void)q, (void)token, (void)a;
+	return BACKEND_PENDING;
+}
+
+static unsigned
+one_slot(void *ctx)
+{
+	(void)ctx;
+	return 1;
+}
+
+static int
+no_fd(void *ctx)
+{
+	(void)ctx;
+	return -1;
+}
+
+static int
+stop_before_poll(void *ctx)
+{
+	(void)ctx;
+	raise(SIGTERM);
+	return -1;
+}
+
+static void
+nothing_done(void *ctx, backend_done_fn *done, void *loop)
+{
+	(void)ctx, (void)done, (void)loop;
+}
+
+static const struct backend_ops stopping_async = {
+	.name = "stopping_async", .usage = "", .options_help = "", .shortopts = "",
+	.start = never_start, .max_inflight = one_slot, .event_fd = no_fd,
+	.next_timeout_ms = stop_before_poll, .dispatch = nothing_done,
+};
+
+/* A line begun when the stop comes is not a last line: it gets no reply
+ * (the handler's empty input is not the end of the requests). */
+static void
+stop_with_line_begun(void)
+{
+	char buf[64];
+	int in, out;
+	pid_t pid;
+	ssize_t n;
+
+	if ((pid = spawn_loop(&stopping_second, true, &in, &out)) < 0) {
+		ok(0, "pipes and fork");
+		return;
 	}
-	ok(i < 500 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "a SIGTERM just before the loop blocks ends it at once, status 0");
+	(void)!write(in, "5 \"known\":\"r", 12);
+	ok(ends_cleanly(pid), "a SIGTERM with half a line read ends the loop, status 0");
+	n = read(out, buf, sizeof(buf));
+	ok(n == 0, "  and the half line gets no reply (%zd bytes written)", n);
+	close(in);
+	close(out);
+}
+
+static void
+stop_before_poll_busy(void)
+{
+	int in, out;
+	pid_t pid;
+
+	if ((pid = spawn_loop(&stopping_async, true, &in, &out)) < 0) {
+		ok(0, "pipes and fork");
+		return;
+	}
+	(void)!write(in, "1 \"known\":\"r\"\n2 \"known\":\"r\"\n", 28);
+	ok(ends_cleanly(pid), "a SIGTERM just before the loop polls, its slots busy, "
+	    "ends it at once, status 0");
 	close(in);
 	close(out);
 }
@@ -252,5 +364,7 @@ main(void)
 
 	lone_request_flushed();
 	stop_before_blocking();
+	stop_with_line_begun();
+	stop_before_poll_busy();
 	return done_testing();
 }
