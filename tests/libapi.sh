@@ -87,17 +87,20 @@ else
 	awk '$2 != "T"' "$tmp/nm" | sed 's/^/# /'
 fi
 # the names a program gets from the headers are all in the library's
-# namespace: functions, struct and enum tags digest_*, macros and enum
-# constants DIGEST_* (the include guards DIGESTAUTH_*)
+# namespace: functions (exported or static inline), struct, union and enum
+# tags and typedefs digest_*, macros and enum constants DIGEST_* (the
+# include guards and DIGESTAUTH_API DIGESTAUTH_*); comments removed first
 {
 	sed 's/^/function /' "$tmp/so"
-	cat "$top_srcdir"/include/digestauth/*.h | sed 's,/\*.*\*/,,' |
-	    awk '/^#define/ { print "macro " $2; next }
-		/^(struct|enum) [a-z_0-9]+ *[{;]/ { sub(/[ {;].*/, "", $2); print $1 " " $2 }
+	perl -0pe 's{/\*.*?\*/}{}gs' "$top_srcdir"/include/digestauth/*.h |
+	    awk '/^#[ \t]*define/ { sub(/^#[ \t]*define[ \t]+/, ""); sub(/[ \t(].*/, ""); print "macro " $0; next }
+		/^(struct|union|enum) [A-Za-z_0-9]+ *[{;]/ { sub(/[ {;].*/, "", $2); print "tag " $2 }
+		/^typedef/ { t = $0; sub(/;.*/, "", t); n = split(t, w, /[^A-Za-z_0-9]+/); print "typedef " w[n] }
+		/^static inline/ { f = $0; sub(/\(.*/, "", f); sub(/.*[ *]/, "", f); print "function " f }
 		/^enum .*{/ { inenum = 1; next } inenum && /^}/ { inenum = 0 }
-		inenum && /^[ \t]+[A-Z_0-9]+/ { sub(/[ \t]*[,=].*/, ""); gsub(/[ \t]/, ""); print "constant " $0 }'
-} | sed 's/(.*//' | sort -u >"$tmp/names"
-grep -vE '^(function|struct|enum) digest_[a-z_0-9]+$|^(macro|constant) DIGEST(AUTH)?_[A-Z_0-9]+$' \
+		inenum && /^[ \t]+[A-Za-z_]/ { sub(/^[ \t]+/, ""); sub(/[ \t]*[,=].*/, ""); print "constant " $0 }'
+} | sort -u >"$tmp/names"
+grep -vE '^(function|tag|typedef) digest_[a-z_0-9]+$|^(macro|constant) DIGEST(AUTH)?_[A-Z_0-9]+$' \
     "$tmp/names" >"$tmp/outside"
 if [ -s "$tmp/outside" ] || ! [ -s "$tmp/names" ]; then
 	not_ok "every public name is digest_* or DIGEST_*"

@@ -3,9 +3,10 @@
  * digest_nonce_tracker_new() is made to fail in turn, and each call must
  * then return its error, leak nothing and leave the process running.
  *
- * Linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc: the
- * library's calls (from lib/libdigest.a, the same objects as the shared
- * library's) come here, and the countdown decides which one fails. */
+ * Linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free:
+ * the library's calls (from lib/libdigest.a, the same objects as the
+ * shared library's) come here; the countdown decides which allocation
+ * fails, and the count of blocks still held shows what leaked. */
 #include "config.h"
 
 #include <stdbool.h>
@@ -20,13 +21,24 @@
 void *__real_malloc(size_t);
 void *__real_calloc(size_t, size_t);
 void *__real_realloc(void *, size_t);
+void __real_free(void *);
 void *__wrap_malloc(size_t);
 void *__wrap_calloc(size_t, size_t);
 void *__wrap_realloc(void *, size_t);
+void __wrap_free(void *);
 
 /* -1: never fail; n >= 0: the allocation n from now fails, and only it */
 static long fail_in = -1;
 static long allocations;
+static long held;	/* blocks allocated here and not yet freed */
+
+static void *
+counted(void *p)
+{
+	if (p != NULL)
+		held++;
+	return p;
+}
 
 static bool
 failing(void)
@@ -40,19 +52,33 @@ failing(void)
 void *
 __wrap_malloc(size_t n)
 {
-	return failing() ? NULL : __real_malloc(n);
+	return failing() ? NULL : counted(__real_malloc(n));
 }
 
 void *
 __wrap_calloc(size_t n, size_t size)
 {
-	return failing() ? NULL : __real_calloc(n, size);
+	return failing() ? NULL : counted(__real_calloc(n, size));
 }
 
 void *
 __wrap_realloc(void *p, size_t n)
 {
-	return failing() ? NULL : __real_realloc(p, n);
+	void *q;
+
+	if (failing())
+		return NULL;
+	if ((q = __real_realloc(p, n)) != NULL && p == NULL)
+		held++;
+	return q;
+}
+
+void
+__wrap_free(void *p)
+{
+	if (p != NULL)
+		held--;
+	__real_free(p);
 }
 
 static const char hdr[] = "Digest username=\"Mufasa\", realm=\"testrealm@host.com\", "
@@ -99,26 +125,33 @@ tracker_once(bool *oom_r)
 }
 
 /* Fail each allocation of fn's one call in turn: every such call fails
- * with out of memory; with none failing it succeeds. */
+ * with out of memory and leaves nothing allocated; with none failing it
+ * succeeds. */
 static void
 each_allocation(const char *name, bool (*fn)(bool *))
 {
-	long n, total, bad = 0;
+	long n, total, bad = 0, leaked = 0;
 	bool oom;
 
 	fail_in = -1;
-	allocations = 0;
-	ok(fn(&oom), "%s: succeeds when memory does not run out", name);
+	allocations = held = 0;
+	ok(fn(&oom) && held == 0, "%s: succeeds when memory does not run out, "
+	    "and frees what it took", name);
 	total = allocations;
 	ok(total > 0, "%s: allocates (%ld times)", name, total);
 	for (n = 0; n < total; n++) {
 		fail_in = n;
+		held = 0;
 		if (fn(&oom) || !oom)
 			bad++;
+		if (held != 0)
+			leaked++;
 	}
 	fail_in = -1;
 	ok(bad == 0, "%s: each of its %ld allocations failing is an error "
 	    "return (out of memory), not an exit", name, total);
+	ok(leaked == 0, "%s: and leaks nothing (%ld of %ld leaked)", name,
+	    leaked, total);
 	ok(fn(&oom), "%s: succeeds again afterwards", name);
 }
 
