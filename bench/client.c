@@ -28,8 +28,10 @@
  *          wake-up in the figure);
  *
  * then closes the helper's stdin, reads to EOF (nothing more may come),
- * and takes the helper's peak RSS from wait4().  Prints one line of
- * key=value pairs on stdout.
+ * and takes the helper's peak RSS and CPU time (user + system) from
+ * wait4(), and its own CPU time since the load from getrusage() (with
+ * --and, the two helpers' together).  Prints one line of key=value pairs
+ * on stdout.
  *
  * With "--and COMMAND2 ...", two helpers are run side by side for the
  * round trips only (no --batch): both are loaded, then their round trips
@@ -357,6 +359,14 @@ writer(void *argp)
 	return NULL;
 }
 
+/* user + system time of ru, in microseconds */
+static double
+cpu_us(const struct rusage *ru)
+{
+	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e6 +
+	    (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec);
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -613,6 +623,7 @@ main(int argc, char **argv)
 	size_t rtt_n = 0, block = 1, nnames = 0, i;
 	unsigned timeout = 600;
 	bool no_load = false, eof_after_batch = false, pinned = false, cross = false;
+	struct rusage self0, self;
 	int ai, rc = 0;
 
 	for (ai = 1; ai < argc; ai++) {
@@ -692,6 +703,9 @@ main(int argc, char **argv)
 	first = rtt_path != NULL ? &rtt : &batch;
 
 	alarm(timeout);
+	/* the client's own CPU is counted from here: the load and the batch */
+	if (getrusage(RUSAGE_SELF, &self0) < 0)
+		memset(&self0, 0, sizeof(self0));
 	/* load: the first request, sent at once, answered once loaded */
 	for (i = 0; i < nhelpers; i++)
 		start(&helpers[i], first, !no_load);
@@ -746,6 +760,8 @@ main(int argc, char **argv)
 		return rc;
 	}
 
+	if (getrusage(RUSAGE_SELF, &self) < 0)
+		memset(&self, 0, sizeof(self));
 	for (i = 0; i < nhelpers; i++) {
 		const struct helper *h = &helpers[i];
 
@@ -767,6 +783,8 @@ main(int argc, char **argv)
 		if (rtt_n > 0 && pinned)
 			printf(" pin_median_us=%.2f pin_p99_us=%.2f", h->pin_median,
 			    h->pin_p99);
+		printf(" cpu_us=%.0f client_cpu_us=%.0f", cpu_us(&h->ru),
+		    cpu_us(&self) - cpu_us(&self0));
 		printf(" maxrss_kb=%ld\n", h->ru.ru_maxrss);
 	}
 	return 0;

@@ -8,7 +8,7 @@ def fmt_n(v):
 def fmt_v(v, fig):
     if v is None:
         return "-"
-    if fig in ("batch_rate", "limit_rate"):
+    if fig in ("batch_rate", "limit_rate", "shared_rate"):
         return fmt_n(int(round(v)))
     if fig == "rss_mb":
         return "%.1f" % v

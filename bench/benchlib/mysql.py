@@ -25,8 +25,9 @@ import time
 from .common import say
 from .data import make_requests, write_lines
 from .fmt import fmt_n
-from .sqlsrv import (CLK_TCK, SqlGroup, one_run, pid_in_file, proc_stat, run_fixture,
-                     server_cores, sql_rows, sql_targets, stop_server, write_users)
+from .sqlsrv import (CLK_TCK, SHARED_NOTE, SqlGroup, one_run, pid_in_file, proc_stat,
+                     run_fixture, server_cores, sql_rows, sql_targets, stop_server,
+                     write_users)
 
 # -j 4, the default, is what the targets are for; -j 8 shows how far more
 # connections go on the same machine
@@ -204,7 +205,8 @@ METHOD = (
     "lookups of that run (its connections and log-ins included). **Server-bound limit** = the cores the server may use for the helper's "
     "connections (one thread each: -j 1 one core, -j 4 and -j 8 at most the %d "
     "cores the server may run on) / that CPU per lookup. Server, helper and client share the "
-    "%d cores, so the limit counts cores the helper and the client also need.\n")
+    "%d cores, so the limit counts cores the helper and the client also need."
+    + SHARED_NOTE + "\n")
 
 
 def method_text(s):

@@ -27,8 +27,9 @@ import time
 from .common import say
 from .data import make_requests, write_lines
 from .fmt import fmt_n
-from .sqlsrv import (CLK_TCK, SqlGroup, children, one_run, pid_in_file, proc_stat,
-                     run_fixture, sql_rows, sql_targets, stop_server, write_users)
+from .sqlsrv import (CLK_TCK, SHARED_NOTE, SqlGroup, children, one_run, pid_in_file,
+                     proc_stat, run_fixture, sql_rows, sql_targets, stop_server,
+                     write_users)
 
 CONFIGS = (("ours -j 1", "1"), ("ours -j 16", "16"))
 
@@ -210,7 +211,7 @@ METHOD = (
     "round trip to the server and back, so its rate moves with where the scheduler "
     "puts the helper and the backend (the wake-up costs of the round-trip figures "
     "above): on this VM it is bimodal from run to run. Server, helper and client "
-    "share the %d cores.\n")
+    "share the %d cores." + SHARED_NOTE + "\n")
 
 
 def method_text(s):

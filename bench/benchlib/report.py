@@ -16,7 +16,8 @@ from .stats import paired_range, sqlite_squid_key, targets
 UNITS = {"load_ms": "ms", "batch_rate": "lookups/s", "rtt_median_us": "us",
          "rtt_p99_us": "us", "rtt_same_cpu": "%", "cross_median_us": "us", "cross_p99_us": "us",
          "pin_median_us": "us", "pin_p99_us": "us", "rss_mb": "MiB",
-         "server_us": "us", "limit_rate": "lookups/s"}
+         "server_us": "us", "limit_rate": "lookups/s", "helper_us": "us",
+         "shared_rate": "lookups/s"}
 FIGNAMES = {"load_ms": "load (start to first answer)", "batch_rate": "batch throughput",
             "rtt_median_us": "round trip, CPU left to the scheduler, median",
             "rtt_p99_us": "round trip, CPU left to the scheduler, p99",
@@ -28,7 +29,10 @@ FIGNAMES = {"load_ms": "load (start to first answer)", "batch_rate": "batch thro
             "pin_p99_us": "round trip, helper on the client's CPU, p99",
             "rss_mb": "peak RSS",
             "server_us": "server CPU per lookup",
-            "limit_rate": "server-bound limit"}
+            "limit_rate": "server-bound limit",
+            "helper_us": "helper CPU per lookup",
+            "shared_rate": "shared-core ceiling (server, helper and client on the "
+                           "same cores)"}
 PER_HELPER = ("load_ms", "batch_rate") + RTT_FIGURES + ("rss_mb",)
 
 HEAD_T = ["figure", "target", "measured (ratio of medians, same run)", "result"]

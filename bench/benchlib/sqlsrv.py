@@ -128,6 +128,16 @@ class SqlGroup:
         return (self.key, figname, self.users, "ha1", name)
 
 
+# the end of each SQL group's Method paragraph
+SHARED_NOTE = (" **Helper CPU per lookup** = the helper's utime + stime (from `wait4()` "
+               "in bench/client) over the lookups of the run. **Shared-core ceiling** = "
+               "the cores the bench may use / (server + helper + client CPU per lookup, "
+               "the client's from `getrusage()` over its load and batch), but no more "
+               "than 1 / the helper's CPU per lookup (one process, one core) or the "
+               "server-bound limit: what a run can reach at best when all three share "
+               "those cores, as they do here.")
+
+
 def idle_rate(srv, seconds=1.0):
     """CPU-seconds per second the server spends with no helper at all (its
     background work: checkpoints, autovacuum, purge threads)."""
@@ -160,6 +170,20 @@ def one_run(g, srv, name, cmd, bins, reqs, known, fig):
     if per > 0:
         fig.add((g.key, "server_us", g.users, "ha1", name), per * 1e6)
         fig.add((g.key, "limit_rate", g.users, "ha1", name), g.cores_for(name) / per)
+    # the helper's and the client's CPU per lookup too: all three share
+    # the machine's cores, so together they set the ceiling a run on this
+    # machine can reach (the server-bound limit gives the server all of
+    # its cores)
+    helper = res.get("cpu_us", 0) / 1e6 / (len(known) + 1)
+    client = res.get("client_cpu_us", 0) / 1e6 / (len(known) + 1)
+    if helper > 0:
+        fig.add((g.key, "helper_us", g.users, "ha1", name), helper * 1e6)
+    if per > 0 and helper > 0:
+        # the helper is one process: one core at most; the server no more
+        # than its own limit
+        fig.add((g.key, "shared_rate", g.users, "ha1", name),
+                min(server_cores() / (per + helper + client), 1 / helper,
+                    g.cores_for(name) / per))
 
 
 def vs_limit(g, fig, name):
@@ -201,9 +225,13 @@ def sql_rows(g, fig, fmt_stat, fig_label):
     j1 = g.configs[0][0]
     for name, _ in g.configs:
         store = "%s users, %s" % (fmt_n(g.users), name)
-        for figname in ("load_ms", "batch_rate", "rss_mb", "server_us", "limit_rate"):
+        for figname in ("load_ms", "batch_rate", "rss_mb", "server_us", "limit_rate",
+                        "helper_us", "shared_rate"):
             st = fig.stats(g.fkey(figname, name))
             extra = ""
+            if figname == "shared_rate":
+                extra = "helper/ceiling " + ratio_cell(fig.ratio(
+                    g.fkey("batch_rate", name), g.fkey("shared_rate", name)))
             if figname == "batch_rate":
                 extra = "helper/limit " + ratio_cell(vs_limit(g, fig, name))
                 if name != j1:
