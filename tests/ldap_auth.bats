@@ -146,12 +146,7 @@ teardown_file() {
 }
 
 teardown() {
-	# a background helper left by a failed test (by its PID only)
-	if [ -n "${BG_PID:-}" ]; then
-		exec 7>&- 8<&-
-		kill "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
+	bg_cleanup	# a helper left by a failed test
 	# a connection-breaking relay left by a failed test (by its PID only)
 	if [ -n "${PROXY_PID:-}" ]; then
 		kill "$PROXY_PID" 2>/dev/null || true

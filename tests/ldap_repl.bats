@@ -215,13 +215,7 @@ setup() {
 
 teardown() {
 	[ -n "${PROVIDER_DIR:-}" ] || return 0
-	# a background helper left by a failed test (by its PID only)
-	if [ -n "${BG_PID:-}" ]; then
-		exec 7>&- 8<&-
-		kill "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-		BG_PID=
-	fi
+	bg_cleanup	# a helper left by a failed test
 	# the tests freeze and kill the consumer: leave both up and in step
 	repl_consumer_resume
 	slapd_up || slapd_start

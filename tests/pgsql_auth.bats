@@ -3,7 +3,8 @@
 # on 127.0.0.1, started once for the file (tests/lib/pgsql.bash).  The
 # helper logs in as the read-only role digest_reader; the store is made
 # with digest_passwd --pgsql as digest_admin.  Every expected HA1 is
-# computed here with md5sum, independently of our code.
+# computed here with md5sum, independently of our code.  The cases that
+# read the same on MariaDB (mysql_auth.bats) are in tests/lib/sqlsuite.bash.
 #
 # The database "digest":
 #   digest_users/digest_groups  the default schema (digest_passwd --init):
@@ -26,22 +27,12 @@ bats_require_minimum_version 1.5.0
 load lib/common
 load lib/bg
 load lib/pgsql
+load lib/sqlsuite
 
 DPA="$top_builddir/digest_pgsql_auth"
 DPW="$top_builddir/digest_passwd"
 BG_PROG=$DPA BG_ASK_S=15 BG_FINISH_S=30	# lib/bg
-R1='Main Realm'
-R2='Second'
-CORPUS="$top_srcdir/tests/hostile/corpus.txt"
-CHECK="$top_srcdir/tests/hostile/check.py"
-REALMS=("R" "x y" 'q"r' "ü" "Réalm")
-NO_USER='ERR message="No such user"'
-
-HA_ALICE1=$(md5hex "alice:$R1:alice pw")
-HA_ALICE2=$(md5hex "alice:$R2:alice two")
-HA_BOB1=$(md5hex "bob:$R1:bob pw")
-HA_CAROL=$(md5hex "carol:shop:carol pw")
-GROUPS_ALICE='group="R&D \"west\"" group="staff"'
+SQL_PROG=digest_pgsql_auth	# lib/sqlsuite: the users, R1, R2, HA_*, the shared cases
 
 # --- the store ------------------------------------------------------------------
 
@@ -82,59 +73,6 @@ store_setup() {
 	SQL
 }
 
-# stream.py: a client that keeps lookups with channel IDs in flight while
-# a test breaks the server, and counts what came back.
-write_stream_py() {
-	cat >"$BATS_FILE_TMPDIR/stream.py" <<-'PY'
-	"""stream.py SECONDS RATE WANT HELPER ARGS...: send alice's lookup with a
-	fresh channel ID RATE times a second for SECONDS, then end the input.
-	Every ID must be answered exactly once, with WANT (the OK line) or a
-	BH; prints the counts and the time of the first and last BH."""
-	import os, select, subprocess, sys, time
-	secs, rate, want = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-	p = subprocess.Popen(sys.argv[4:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-	out, buf, seen, bad, bh = p.stdout.fileno(), b"", {}, [], []
-	t0 = time.time()
-	def take(wait):
-	    global buf
-	    if not select.select([out], [], [], wait)[0]:
-	        return True
-	    d = os.read(out, 65536)
-	    if not d:
-	        return False
-	    buf += d
-	    while b"\n" in buf:
-	        line, buf = buf.split(b"\n", 1)
-	        i, rest = line.decode().split(" ", 1)
-	        seen[i] = seen.get(i, 0) + 1
-	        if rest.startswith("BH "):
-	            bh.append(time.time() - t0)
-	        elif rest != want:
-	            bad.append(line.decode())
-	    return True
-	sent = 0
-	while time.time() - t0 < secs:
-	    sent += 1
-	    p.stdin.write(b'%d "alice":"Main Realm"\n' % sent)
-	    p.stdin.flush()
-	    while time.time() < t0 + sent / rate:
-	        take(max(0, t0 + sent / rate - time.time()))
-	p.stdin.close()
-	while take(30):
-	    pass
-	rc = p.wait()
-	lost = sum(1 for i in range(1, sent + 1) if str(i) not in seen)
-	dup = sum(1 for v in seen.values() if v > 1)
-	print("requests=%d OK=%d BH=%d other=%d lost=%d twice=%d rc=%d" % (
-	    sent, len(seen) - len(bh) - len(bad), len(bh), len(bad), lost, dup, rc))
-	if bh:
-	    print("BH from %.2f s to %.2f s" % (bh[0], bh[-1]))
-	for b in bad[:5]:
-	    print("unexpected:", b)
-	sys.exit(0 if lost == 0 and dup == 0 and not bad and rc == 0 else 1)
-	PY
-}
-
 setup_file() {
 	# not built (configured without libpq): setup skips, or fails in CI
 	[ -x "$DPA" ] || return 0
@@ -157,13 +95,7 @@ setup() {
 }
 
 teardown() {
-	# a background helper left by a failed test (by its PID only)
-	if [ -n "${BG_PID:-}" ]; then
-		exec 7>&- 8<&-
-		kill "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-		BG_PID=
-	fi
+	bg_cleanup	# a helper left by a failed test
 	# the outage tests freeze and stop the server: leave it up for the next
 	pg_thaw
 	[ -z "${PG_PORT:-}" ] || pg_up "$PG_PORT" || pg_start || true
@@ -171,25 +103,16 @@ teardown() {
 
 # --- helpers --------------------------------------------------------------------
 
-ERRF() { printf '%s' "$BATS_TEST_TMPDIR/stderr"; }
-
 # dpa ARGS...: our helper, stderr to $(ERRF)
 dpa() {
 	"$DPA" "$@" 2>"$(ERRF)"
 }
 
-req() { printf '"%s":"%s"\n' "$1" "${2:-$R1}"; }
-
-ok() { printf 'OK ha1="%s"%s' "$1" "${2:+ $2}"; }
-
-# one_line_error PATTERN: exit status 1, one line on stderr, nothing on stdout
-one_line_error() {
-	[ "$status" -eq 1 ] || { echo "status $status: $output $stderr"; return 1; }
-	[ -z "$output" ] || { echo "stdout: $output"; return 1; }
-	[ "${#stderr_lines[@]}" -eq 1 ] || { echo "stderr: $stderr"; return 1; }
-	[[ "${stderr_lines[0]}" == "digest_pgsql_auth: "*$1* ]] ||
-		{ echo "stderr: $stderr"; return 1; }
-}
+# lib/sqlsuite's hooks: the helper with the reader's CONNINFO (last), in
+# the background, and SQL as the store's owner
+sqlh() { dpa "$@" "$C"; }
+sqlh_bg() { bg_start "$@" "$C"; }
+sql_exec() { pg_psql "$@"; }
 
 # pg_pids: the postmaster and its children
 pg_pids() {
@@ -210,141 +133,40 @@ pg_thaw() {
 	PG_FROZEN=
 }
 
-# until_ok LINE WANT SECONDS: ask until the reply is WANT; every other reply
-# must be a BH (never ERR); prints how many BH came first
-until_ok() {
-	local end=$(($(now_ms) + $3 * 1000)) got n=0
-	while got=$(bg_ask "$1"); [ "$got" != "$2" ]; do
-		[[ "$got" == *"BH message="* ]] || { echo "not BH while waiting: $got"; return 1; }
-		[ "$(now_ms)" -lt "$end" ] || { echo "still '$got' after $3 s"; return 1; }
-		n=$((n + 1))
-		sleep 0.2
-	done
-	echo "$n"
-}
-
 # --- the default schema -----------------------------------------------------------
 
 @test "the default schema: OK with the HA1 per realm, ERR for unknown users, realms and disabled users" {
-	run --separate-stderr dpa "$C" <<-IN
-	"alice":"$R2"
-	1 "bob":"$R1"
-	2 "bob":"$R2"
-	"carol":"$R1"
-	3 "dave":"$R1"
-	"Alice":"$R1"
-	IN
-	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "$(ok "$HA_ALICE2")" ]
-	[ "${lines[1]}" = "1 $(ok "$HA_BOB1")" ]
-	[ "${lines[2]}" = "2 $NO_USER" ]
-	[ "${lines[3]}" = "$NO_USER" ]
-	[ "${lines[4]}" = "3 $NO_USER" ]
-	[ "${lines[5]}" = "$NO_USER" ]
-	[ "${#lines[@]}" -eq 6 ]
-	[ -z "$stderr" ]
+	sql_case_default_schema
 }
 
 @test "groups from digest_groups: group=\"...\" annotations, quoted, in order" {
-	run dpa "$C" <<<"$(req alice)"
-	[ "$output" = "$(ok "$HA_ALICE1" "$GROUPS_ALICE")" ]
-	# a change is seen by the next lookup, without a restart
-	pg_psql "INSERT INTO digest_groups VALUES ('bob', '$R1', 'admins')"
-	run dpa "$C" <<<"$(req bob)"
-	pg_psql "DELETE FROM digest_groups WHERE username = 'bob'"
-	[ "$output" = "$(ok "$HA_BOB1" 'group="admins"')" ]
+	sql_case_groups
 }
 
 @test "a disabled user is ERR, OK again once enabled; debug says why" {
-	run --separate-stderr dpa -d "$C" <<<"$(req dave)"
-	[ "$output" = "$NO_USER" ]
-	grep -q "user \"dave\" realm \"$R1\" is disabled" "$(ERRF)"
-	pg_psql "UPDATE digest_users SET enabled = true WHERE username = 'dave'"
-	run dpa "$C" <<<"$(req dave)"
-	pg_psql "UPDATE digest_users SET enabled = false WHERE username = 'dave'"
-	[ "$output" = "$(ok "$(md5hex "dave:$R1:dave pw")")" ]
+	sql_case_disabled
 }
 
 @test "a lone request is answered at once, without more input or end of input" {
-	local t0
-	bg_start "$C"
-	t0=$(now_ms)
-	ask_expect "$(req alice)" "$(ok "$HA_ALICE1" "$GROUPS_ALICE")"
-	ask_expect "9 $(req bob)" "9 $(ok "$HA_BOB1")"
-	ask_expect "$(req nobody)" "$NO_USER"
-	echo "three lone lookups: $(($(now_ms) - t0)) ms" >&3
-	[ $(($(now_ms) - t0)) -lt 2000 ]
-	bg_finish
+	sql_case_lone
 }
 
 @test "malformed lines are BH without a lookup, and the stream stays in step" {
-	# (ID-less lines, so the replies keep the order of the lines)
-	run dpa "$C" <<-IN
-	garbage
-	"bob":"$R1"
-	7  "bob":"$R1"
-	"":"$R1"
-	"bob":"$R1"x
-	$(req bob)
-	IN
-	[ "${lines[0]}" = 'BH message="Invalid line received"' ]
-	[ "${lines[1]}" = "$(ok "$HA_BOB1")" ]
-	[ "${lines[2]}" = '7 BH message="Invalid line received"' ]
-	[ "${lines[3]}" = 'BH message="Invalid line received"' ]
-	[ "${lines[4]}" = 'BH message="Invalid line received"' ]
-	[ "${lines[5]}" = "$(ok "$HA_BOB1")" ]
-	[ "${#lines[@]}" -eq 6 ]
+	sql_case_malformed
 }
 
 @test "the hostile corpus: one reply per line, of the expected class, with its ID" {
-	dpa "$C" <"$BATS_FILE_TMPDIR/corpus.req" >"$BATS_TEST_TMPDIR/out"
-	run python3 "$CHECK" verify "$CORPUS" "$BATS_TEST_TMPDIR/out"
-	echo "$output"
-	[ "$status" -eq 0 ]
+	sql_case_corpus
 }
 
 # --- concurrency ----------------------------------------------------------------
 
-# mkreq N: N lines with channel IDs for a mix of users, and the replies
-mkreq() {
-	local i u r w
-	: >"$BATS_TEST_TMPDIR/req"
-	: >"$BATS_TEST_TMPDIR/want"
-	for i in $(seq 1 "$1"); do
-		case $((i % 5)) in
-		0) u=alice r=$R1 w="$(ok "$HA_ALICE1" "$GROUPS_ALICE")" ;;
-		1) u=alice r=$R2 w="$(ok "$HA_ALICE2")" ;;
-		2) u=bob r=$R1 w="$(ok "$HA_BOB1")" ;;
-		3) u="nobody$i" r=$R1 w=$NO_USER ;;
-		4) u=dave r=$R1 w=$NO_USER ;;
-		esac
-		printf '%d "%s":"%s"\n' "$i" "$u" "$r" >>"$BATS_TEST_TMPDIR/req"
-		printf '%d %s\n' "$i" "$w" >>"$BATS_TEST_TMPDIR/want"
-	done
-}
-
 @test "1,000 requests with channel IDs, -j 16 and -j 1: every ID once, right answers" {
-	local j t0 out="$BATS_TEST_TMPDIR/out"
-	mkreq 1000
-	for j in 16 1; do
-		t0=$(now_ms)
-		dpa -j "$j" "$C" <"$BATS_TEST_TMPDIR/req" >"$out"
-		echo "-j $j: 1,000 lookups in $(($(now_ms) - t0)) ms" >&3
-		[ "$(wc -l <"$out")" -eq 1000 ]
-		[ -z "$(cut -d' ' -f1 "$out" | sort | uniq -d)" ]
-		diff <(sort "$BATS_TEST_TMPDIR/want") <(sort "$out")
-	done
+	sql_case_ids 16
 }
 
 @test "lines without channel IDs are answered in order" {
-	local i
-	for i in $(seq 1 40); do
-		req "$([ $((i % 2)) -eq 0 ] && echo bob || echo "nobody$i")"
-	done >"$BATS_TEST_TMPDIR/req"
-	dpa "$C" <"$BATS_TEST_TMPDIR/req" >"$BATS_TEST_TMPDIR/out"
-	for i in $(seq 1 40); do
-		if [ $((i % 2)) -eq 0 ]; then ok "$HA_BOB1"; echo; else echo "$NO_USER"; fi
-	done | diff - "$BATS_TEST_TMPDIR/out"
+	sql_case_ordered
 }
 
 # --- custom queries -------------------------------------------------------------

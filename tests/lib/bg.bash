@@ -14,6 +14,8 @@
 #   collect N SECONDS FILE  read N replies into FILE within SECONDS in all
 #   bg_finish               close its input: it must exit 0 having written
 #                           nothing more
+#   bg_cleanup              for teardown: stop a helper a failed test left
+#                           (by BG_PID only)
 #   peer_ports PID          the server ports of PID's established TCP
 #                           connections, one a line (which server a helper
 #                           is connected to)
@@ -63,6 +65,14 @@ bg_finish() {
 	BG_PID=
 	[ -z "$extra" ] || { echo "unexpected output after the last reply: $extra" >&2; return 1; }
 	[ "$rc" -eq 0 ] || { echo "helper exit status $rc" >&2; cat "$BATS_TEST_TMPDIR/bg.err" >&2; return 1; }
+}
+
+bg_cleanup() {
+	[ -n "${BG_PID:-}" ] || return 0
+	exec 7>&- 8<&-
+	kill "$BG_PID" 2>/dev/null || true
+	wait "$BG_PID" 2>/dev/null || true
+	BG_PID=
 }
 
 peer_ports() {
