@@ -149,15 +149,15 @@ sql_case_default_schema() {
 	"alice ":"$R1"
 	IN
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "$(ok "$HA_ALICE2")" ]
-	[ "${lines[1]}" = "1 $(ok "$HA_BOB1")" ]
-	[ "${lines[2]}" = "2 $NO_USER" ]
-	[ "${lines[3]}" = "$NO_USER" ]
-	[ "${lines[4]}" = "3 $NO_USER" ]
-	# no case folding, no trailing pad
-	[ "${lines[5]}" = "$NO_USER" ]
-	[ "${lines[6]}" = "$NO_USER" ]
 	[ "${#lines[@]}" -eq 7 ]
+	# lines with a channel ID are answered as their lookups finish (on
+	# MariaDB several at once, on -j connections); those without keep
+	# their order
+	diff <(printf '%s\n' "${lines[@]}" | grep -E '^[0-9]+ ' | LC_ALL=C sort) \
+		<(printf '%s\n' "1 $(ok "$HA_BOB1")" "2 $NO_USER" "3 $NO_USER")
+	# alice, carol; then no case folding, no trailing pad
+	diff <(printf '%s\n' "${lines[@]}" | grep -vE '^[0-9]+ ') \
+		<(printf '%s\n' "$(ok "$HA_ALICE2")" "$NO_USER" "$NO_USER" "$NO_USER")
 	[ -z "$stderr" ]
 }
 
